@@ -1,0 +1,9 @@
+// What test/setup/global-setup.ts hands to every test through vitest's `inject`.
+import "vitest";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** Raw JSON text of real payloads from @octokit/webhooks-examples, keyed `event` or `event.action`. */
+    webhookExamples: Record<string, string>;
+  }
+}
