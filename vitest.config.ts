@@ -15,12 +15,17 @@ export default defineConfig({
       {
         extends: true,
         plugins: [
-          cloudflareTest(async () => ({
+          cloudflareTest(async ({ inject }) => ({
             main: "./src/index.ts",
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               bindings: {
                 WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+                GITHUB_TOKEN: "ghp_testtoken0000000000000000000000000000",
+                GITHUB_API_URL: `${inject("githubEmulatorUrl")}/ns/worker`,
+                MODAL_TOKEN_ID: "ak-testtokenid000000",
+                MODAL_TOKEN_SECRET: "as-testtokensecret000000",
+                MODAL_SERVER_URL: `${inject("modalEmulatorUrl")}/ns/worker`,
               },
               queueProducers: { RECORDED_QUEUE: { queueName: "test-recorded-jobs" } },
               serviceBindings: { QUEUE_RECORDER: "queue-recorder" },

@@ -5,5 +5,9 @@ declare module "vitest" {
   export interface ProvidedContext {
     /** Raw JSON text of real payloads from @octokit/webhooks-examples, keyed `event` or `event.action`. */
     webhookExamples: Record<string, string>;
+    /** Base URL of the GitHub emulator (test/emulators/github); `/ns/<name>` prefixes give isolated state. */
+    githubEmulatorUrl: string;
+    /** Base URL of the Modal emulator (test/emulators/modal); `/ns/<name>` prefixes give isolated state. */
+    modalEmulatorUrl: string;
   }
 }

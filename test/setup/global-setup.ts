@@ -5,6 +5,8 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { TestProject } from "vitest/node";
+import { startGitHubEmulator } from "../emulators/github/server.ts";
+import { startModalEmulator } from "../emulators/modal/server.ts";
 
 interface Example {
   action?: string;
@@ -40,5 +42,11 @@ function loadExamples(): Record<string, string> {
 
 export default async function setup(project: TestProject) {
   project.provide("webhookExamples", loadExamples());
-  return async () => {};
+  const github = await startGitHubEmulator();
+  const modal = await startModalEmulator();
+  project.provide("githubEmulatorUrl", github.url);
+  project.provide("modalEmulatorUrl", modal.url);
+  return async () => {
+    await Promise.all([github.close(), modal.close()]);
+  };
 }
