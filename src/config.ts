@@ -283,7 +283,10 @@ const IntakeEnvSchema = z.object({
 const DispatchEnvSchema = z.object({
   GITHUB_TOKEN: text("must be a string"),
   GITHUB_APP_ID: pattern(/^\d+$/, "must be the numeric App ID"),
-  GITHUB_APP_PRIVATE_KEY: text("must be a PEM private key"),
+  GITHUB_APP_PRIVATE_KEY: pattern(
+    /-----BEGIN (RSA )?PRIVATE KEY-----[\s\S]+-----END (RSA )?PRIVATE KEY-----/,
+    "must be a PEM private key (PKCS#1 or PKCS#8)",
+  ),
   GITHUB_APP_INSTALLATION_ID: integer(0, 0, Number.MAX_SAFE_INTEGER),
   GITHUB_ENTERPRISE_DOMAIN: hostname(),
   GITHUB_API_URL: httpsUrl("must be an http(s) URL"),
@@ -337,40 +340,56 @@ function intakeSection(env: Env): Section<IntakeConfig> {
   };
 }
 
-function dispatchSection(env: Env): Section<DispatchConfig> {
-  const parsed = DispatchEnvSchema.safeParse(env);
-  const problems = parsed.success ? [] : problemsOf(parsed.error);
-  if (!parsed.success) return { ok: false, problems };
-  const vars = parsed.data;
-
-  let auth: GitHubAuthConfig | undefined;
-  if (vars.GITHUB_APP_ID !== undefined || vars.GITHUB_APP_PRIVATE_KEY !== undefined) {
-    if (vars.GITHUB_APP_ID === undefined)
+/** Rules between variables. They look only at which variables are set, so they run even when a value is bad. */
+function companionProblems(env: Env): ConfigProblem[] {
+  const set = (name: keyof Env) => {
+    const value: unknown = env[name];
+    return typeof value === "string" && value.trim() !== "";
+  };
+  const problems: ConfigProblem[] = [];
+  if (set("GITHUB_APP_ID") || set("GITHUB_APP_PRIVATE_KEY")) {
+    if (!set("GITHUB_APP_ID"))
       problems.push({ variable: "GITHUB_APP_ID", message: "is required with GITHUB_APP_PRIVATE_KEY" });
-    if (vars.GITHUB_APP_PRIVATE_KEY === undefined) {
+    if (!set("GITHUB_APP_PRIVATE_KEY"))
       problems.push({ variable: "GITHUB_APP_PRIVATE_KEY", message: "is required with GITHUB_APP_ID" });
-    } else if (!/-----BEGIN (RSA )?PRIVATE KEY-----/.test(vars.GITHUB_APP_PRIVATE_KEY)) {
-      problems.push({
-        variable: "GITHUB_APP_PRIVATE_KEY",
-        message: "must be a PEM private key (PKCS#1 or PKCS#8)",
-      });
-    }
-    if (vars.GITHUB_APP_ID !== undefined && vars.GITHUB_APP_PRIVATE_KEY !== undefined) {
-      auth = {
-        kind: "app",
-        appId: vars.GITHUB_APP_ID,
-        privateKey: vars.GITHUB_APP_PRIVATE_KEY,
-        installationId: vars.GITHUB_APP_INSTALLATION_ID === 0 ? undefined : vars.GITHUB_APP_INSTALLATION_ID,
-      };
-    }
-  } else if (vars.GITHUB_TOKEN !== undefined) {
-    auth = { kind: "token", token: vars.GITHUB_TOKEN };
-  } else {
+  } else if (!set("GITHUB_TOKEN")) {
     problems.push({
       variable: "GITHUB_TOKEN",
       message: "is required (or GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY)",
     });
   }
+  const companions = set("MODAL_LAUNCHER_URL")
+    ? (["MODAL_PROXY_TOKEN_ID", "MODAL_PROXY_TOKEN_SECRET", "LAUNCHER_SECRET"] as const)
+    : (["MODAL_TOKEN_ID", "MODAL_TOKEN_SECRET"] as const);
+  const reason = set("MODAL_LAUNCHER_URL") ? "is required with MODAL_LAUNCHER_URL" : "is required";
+  for (const variable of companions) if (!set(variable)) problems.push({ variable, message: reason });
+  return problems;
+}
+
+/** Narrows a value the companion rules have already proven present. */
+function present<T>(value: T | undefined, variable: string): T {
+  if (value === undefined) throw new Error(`${variable} was checked but is missing`);
+  return value;
+}
+
+function dispatchSection(env: Env): Section<DispatchConfig> {
+  const parsed = DispatchEnvSchema.safeParse(env);
+  const problems = parsed.success ? [] : problemsOf(parsed.error);
+  for (const problem of companionProblems(env)) {
+    if (!problems.some((known) => known.variable === problem.variable)) problems.push(problem);
+  }
+  if (!parsed.success || problems.length > 0) return { ok: false, problems };
+  const vars = parsed.data;
+
+  const auth: GitHubAuthConfig =
+    vars.GITHUB_APP_ID !== undefined
+      ? {
+          kind: "app",
+          appId: vars.GITHUB_APP_ID,
+          privateKey: present(vars.GITHUB_APP_PRIVATE_KEY, "GITHUB_APP_PRIVATE_KEY"),
+          installationId: vars.GITHUB_APP_INSTALLATION_ID === 0 ? undefined : vars.GITHUB_APP_INSTALLATION_ID,
+        }
+      : { kind: "token", token: present(vars.GITHUB_TOKEN, "GITHUB_TOKEN") };
 
   const apiUrl =
     vars.GITHUB_API_URL ??
@@ -379,46 +398,26 @@ function dispatchSection(env: Env): Section<DispatchConfig> {
       : `https://${vars.GITHUB_ENTERPRISE_DOMAIN}/api/v3`);
 
   const appName = vars.MODAL_APP_NAME ?? "actions-on-modal";
-  let modal: ModalConfig | undefined;
-  if (vars.MODAL_LAUNCHER_URL !== undefined) {
-    const missing = (["MODAL_PROXY_TOKEN_ID", "MODAL_PROXY_TOKEN_SECRET", "LAUNCHER_SECRET"] as const).filter(
-      (name) => vars[name] === undefined,
-    );
-    for (const variable of missing)
-      problems.push({ variable, message: "is required with MODAL_LAUNCHER_URL" });
-    if (
-      vars.MODAL_PROXY_TOKEN_ID !== undefined &&
-      vars.MODAL_PROXY_TOKEN_SECRET !== undefined &&
-      vars.LAUNCHER_SECRET !== undefined
-    ) {
-      modal = {
-        mode: "launcher",
-        launcherUrl: vars.MODAL_LAUNCHER_URL,
-        proxyTokenId: vars.MODAL_PROXY_TOKEN_ID,
-        proxyTokenSecret: vars.MODAL_PROXY_TOKEN_SECRET,
-        launcherSecret: vars.LAUNCHER_SECRET,
-        appName,
-        environment: vars.MODAL_ENVIRONMENT,
-      };
-    }
-  } else {
-    if (vars.MODAL_TOKEN_ID === undefined)
-      problems.push({ variable: "MODAL_TOKEN_ID", message: "is required" });
-    if (vars.MODAL_TOKEN_SECRET === undefined)
-      problems.push({ variable: "MODAL_TOKEN_SECRET", message: "is required" });
-    if (vars.MODAL_TOKEN_ID !== undefined && vars.MODAL_TOKEN_SECRET !== undefined) {
-      modal = {
-        mode: "direct",
-        serverUrl: vars.MODAL_SERVER_URL ?? DEFAULT_MODAL_SERVER_URL,
-        tokenId: vars.MODAL_TOKEN_ID,
-        tokenSecret: vars.MODAL_TOKEN_SECRET,
-        appName,
-        environment: vars.MODAL_ENVIRONMENT,
-      };
-    }
-  }
+  const modal: ModalConfig =
+    vars.MODAL_LAUNCHER_URL !== undefined
+      ? {
+          mode: "launcher",
+          launcherUrl: vars.MODAL_LAUNCHER_URL,
+          proxyTokenId: present(vars.MODAL_PROXY_TOKEN_ID, "MODAL_PROXY_TOKEN_ID"),
+          proxyTokenSecret: present(vars.MODAL_PROXY_TOKEN_SECRET, "MODAL_PROXY_TOKEN_SECRET"),
+          launcherSecret: present(vars.LAUNCHER_SECRET, "LAUNCHER_SECRET"),
+          appName,
+          environment: vars.MODAL_ENVIRONMENT,
+        }
+      : {
+          mode: "direct",
+          serverUrl: vars.MODAL_SERVER_URL ?? DEFAULT_MODAL_SERVER_URL,
+          tokenId: present(vars.MODAL_TOKEN_ID, "MODAL_TOKEN_ID"),
+          tokenSecret: present(vars.MODAL_TOKEN_SECRET, "MODAL_TOKEN_SECRET"),
+          appName,
+          environment: vars.MODAL_ENVIRONMENT,
+        };
 
-  if (auth === undefined || modal === undefined || problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
     value: {

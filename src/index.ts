@@ -1,9 +1,11 @@
+/** The Worker: wiring only. */
 import { DurableObject } from "cloudflare:workers";
+import { createApp } from "./http/app.ts";
+
+const app = createApp();
 
 export class JobLedger extends DurableObject<Env> {}
 
 export default {
-  async fetch() {
-    return new Response("ok");
-  },
+  fetch: app.fetch,
 } satisfies ExportedHandler<Env>;

@@ -1,0 +1,33 @@
+/**
+ * Reads a request body as raw bytes, refusing it as soon as it passes `limit` — before it is all in memory. The
+ * signature is computed over exactly these bytes, so nothing may decode or re-encode them first.
+ */
+export type BodyRead = { ok: true; bytes: Uint8Array } | { ok: false; reason: "too_large" };
+
+export async function readBody(request: Request, limit: number): Promise<BodyRead> {
+  const declared = Number(request.headers.get("content-length") ?? Number.NaN);
+  if (declared > limit) return { ok: false, reason: "too_large" };
+  if (request.body === null) return { ok: true, bytes: new Uint8Array() };
+
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return { ok: false, reason: "too_large" };
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1 && chunks[0] !== undefined) return { ok: true, bytes: chunks[0] };
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return { ok: true, bytes };
+}

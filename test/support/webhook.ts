@@ -1,0 +1,98 @@
+/**
+ * Fixtures: real payloads from @octokit/webhooks-examples (loaded in global setup), changed only in the fields a
+ * test is about, and signed with @octokit/webhooks-methods — the signer GitHub's own SDK uses.
+ */
+import { sign } from "@octokit/webhooks-methods";
+import { inject } from "vitest";
+
+export const TEST_SECRET = "test-webhook-secret-0123456789";
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** A fresh copy of a real example payload, e.g. `example("workflow_job.queued")` or `example("ping")`. */
+export function example(key: string): Json {
+  const text = inject("webhookExamples")[key];
+  if (text === undefined) throw new Error(`no webhook example ${key}`);
+  const value: unknown = JSON.parse(text);
+  if (!isObject(value)) throw new Error(`example ${key} is not an object`);
+  return value;
+}
+
+function child(object: Json, key: string): Json {
+  const value = object[key];
+  if (!isObject(value)) throw new Error(`payload has no object ${key}`);
+  return value;
+}
+
+export interface JobOverrides {
+  jobId?: number;
+  labels?: string[];
+  repository?: string;
+  private?: boolean;
+}
+
+let nextJobId = 9_000_000_000 + Math.floor(Math.random() * 1_000_000) * 1000;
+
+/** A unique job id per call, so tests sharing a queue or emulator never see each other's jobs. */
+export function uniqueJobId(): number {
+  nextJobId += 1;
+  return nextJobId;
+}
+
+/**
+ * A real `workflow_job` example for `action`, made ours by default: labels `self-hosted, modal`, a private
+ * repository, a unique job id.
+ */
+export function workflowJob(
+  action: "queued" | "waiting" | "in_progress" | "completed",
+  overrides: JobOverrides = {},
+): Json {
+  const payload = example(`workflow_job.${action}`);
+  const job = child(payload, "workflow_job");
+  const repository = child(payload, "repository");
+  const owner = child(repository, "owner");
+  job.id = overrides.jobId ?? uniqueJobId();
+  job.labels = overrides.labels ?? ["self-hosted", "modal"];
+  repository.private = overrides.private ?? true;
+  if (overrides.repository !== undefined) {
+    const [login = "", name = ""] = overrides.repository.split("/");
+    repository.full_name = overrides.repository;
+    repository.name = name;
+    owner.login = login;
+  }
+  return payload;
+}
+
+export interface DeliveryOptions {
+  event?: string | null;
+  deliveryId?: string | null;
+  secret?: string;
+  /** Replaces the computed signature header; `null` leaves the header out. */
+  signature?: string | null;
+  contentType?: string;
+  url?: string;
+}
+
+/** A webhook request as GitHub sends it, with the body signed over exactly the bytes sent. */
+export async function delivery(body: string, options: DeliveryOptions = {}): Promise<Request> {
+  const headers = new Headers({
+    "content-type": options.contentType ?? "application/json",
+    "user-agent": "GitHub-Hookshot/test",
+  });
+  const event = options.event === undefined ? "workflow_job" : options.event;
+  const deliveryId = options.deliveryId === undefined ? crypto.randomUUID() : options.deliveryId;
+  if (event !== null) headers.set("x-github-event", event);
+  if (deliveryId !== null) headers.set("x-github-delivery", deliveryId);
+  const signature =
+    options.signature === undefined ? await sign(options.secret ?? TEST_SECRET, body) : options.signature;
+  if (signature !== null) headers.set("x-hub-signature-256", signature);
+  return new Request(options.url ?? "https://hooks.example.com/webhook", { method: "POST", headers, body });
+}
+
+export function deliveryIdOf(request: Request): string {
+  return request.headers.get("x-github-delivery") ?? "";
+}

@@ -1,0 +1,147 @@
+import { createExecutionContext } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../../src/config.ts";
+import { createApp } from "../../../src/http/app.ts";
+import { withVars } from "../../support/vars.ts";
+import { delivery, workflowJob } from "../../support/webhook.ts";
+
+describe("loadConfig", () => {
+  it("applies the documented defaults", () => {
+    const config = loadConfig(withVars({ REQUIRED_LABELS: "", ALLOWED_REPOS: "", RUNNER_GROUP_ID: "" }));
+    expect(config.problems).toEqual([]);
+    expect(config.intake).toMatchObject({
+      ok: true,
+      value: {
+        requiredLabels: ["self-hosted", "modal"],
+        allowedRepos: [],
+        allowPublicRepos: false,
+        maxBodyBytes: 1048576,
+      },
+    });
+    expect(config.dispatch).toMatchObject({
+      ok: true,
+      value: {
+        github: { runnerGroupId: 1, runnerScope: "repo", runnerVersion: "latest" },
+        modal: { mode: "direct", appName: "actions-on-modal" },
+        runner: { cpu: 2, memoryMiB: 4096, timeoutSeconds: 3600 },
+      },
+    });
+  });
+
+  it("derives the API URL from GITHUB_ENTERPRISE_DOMAIN, and lets GITHUB_API_URL win", () => {
+    const ghes = loadConfig(withVars({ GITHUB_API_URL: "", GITHUB_ENTERPRISE_DOMAIN: "github.example.com" }));
+    expect(ghes.dispatch.ok && ghes.dispatch.value.github.apiUrl).toBe("https://github.example.com/api/v3");
+    const dotcom = loadConfig(withVars({ GITHUB_API_URL: "", GITHUB_ENTERPRISE_DOMAIN: "" }));
+    expect(dotcom.dispatch.ok && dotcom.dispatch.value.github.apiUrl).toBe("https://api.github.com");
+    const explicit = loadConfig(
+      withVars({
+        GITHUB_API_URL: "https://ghe.internal/api/v3/",
+        GITHUB_ENTERPRISE_DOMAIN: "github.example.com",
+      }),
+    );
+    expect(explicit.dispatch.ok && explicit.dispatch.value.github.apiUrl).toBe("https://ghe.internal/api/v3");
+  });
+
+  it("parses ALLOWED_REPOS entries, owner/* included", () => {
+    const config = loadConfig(withVars({ ALLOWED_REPOS: " acme/api ,acme/*,, o-k/re_po.js " }));
+    expect(config.problems).toEqual([]);
+    expect(config.intake.ok && config.intake.value.allowedRepos).toEqual([
+      { owner: "acme", repo: "api" },
+      { owner: "acme", repo: "*" },
+      { owner: "o-k", repo: "re_po.js" },
+    ]);
+  });
+
+  it("names every malformed variable once, without its value", () => {
+    const config = loadConfig(
+      withVars({
+        WEBHOOK_SECRET: "",
+        ALLOWED_REPOS: "acme/api,not a repo value",
+        RUNNER_GROUP_ID: "one-secret-looking-value",
+        ALLOW_PUBLIC_REPOS: "maybe",
+        SANDBOX_TIMEOUT_SECONDS: "999999",
+        MODAL_TOKEN_SECRET: "",
+      }),
+    );
+    expect(config.problems.map((problem) => problem.variable).sort()).toEqual([
+      "ALLOWED_REPOS",
+      "ALLOW_PUBLIC_REPOS",
+      "MODAL_TOKEN_SECRET",
+      "RUNNER_GROUP_ID",
+      "SANDBOX_TIMEOUT_SECONDS",
+      "WEBHOOK_SECRET",
+    ]);
+    const text = JSON.stringify(config.problems);
+    expect(text).not.toContain("not a repo value");
+    expect(text).not.toContain("one-secret-looking-value");
+    expect(text).not.toContain("maybe");
+  });
+
+  it("accepts a GitHub App instead of a token, and asks for both halves", () => {
+    const pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----";
+    const app = loadConfig(
+      withVars({ GITHUB_TOKEN: "", GITHUB_APP_ID: "12345", GITHUB_APP_PRIVATE_KEY: pem }),
+    );
+    expect(app.dispatch.ok && app.dispatch.value.github.auth).toMatchObject({ kind: "app", appId: "12345" });
+    const half = loadConfig(
+      withVars({ GITHUB_TOKEN: "", GITHUB_APP_ID: "12345", GITHUB_APP_PRIVATE_KEY: "" }),
+    );
+    expect(half.problems).toEqual([
+      { variable: "GITHUB_APP_PRIVATE_KEY", message: "is required with GITHUB_APP_ID" },
+    ]);
+    const none = loadConfig(withVars({ GITHUB_TOKEN: "" }));
+    expect(none.problems.map((problem) => problem.variable)).toEqual(["GITHUB_TOKEN"]);
+  });
+});
+
+describe("a misconfigured Worker", () => {
+  const app = createApp({ logSink: () => {} });
+
+  it("answers /healthz with 503 and the names of the problems", async () => {
+    const response = await app.fetch(
+      new Request("https://w.example/healthz"),
+      withVars({ WEBHOOK_SECRET: "", MODAL_TOKEN_ID: "" }),
+      createExecutionContext(),
+    );
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({
+      ok: false,
+      problems: ["WEBHOOK_SECRET is required", "MODAL_TOKEN_ID is required"],
+    });
+  });
+
+  it("answers /webhook with a 500, not a crash, and says nothing of the configuration", async () => {
+    const request = await delivery(JSON.stringify(workflowJob("queued")));
+    const response = await app.fetch(request, withVars({ WEBHOOK_SECRET: "" }), createExecutionContext());
+    expect(response.status).toBe(500);
+    expect(await response.json()).toEqual({ error: "webhook is not configured; see /healthz" });
+  });
+
+  it("still accepts deliveries when only the dispatch side is missing a credential", async () => {
+    const request = await delivery(JSON.stringify(workflowJob("queued")));
+    const response = await app.fetch(request, withVars({ MODAL_TOKEN_SECRET: "" }), createExecutionContext());
+    expect(response.status).toBe(202);
+  });
+});
+
+describe("the deployed Worker", () => {
+  it("is healthy with the test configuration", async () => {
+    const response = await exports.default.fetch("https://w.example/healthz");
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ ok: true });
+  });
+
+  it("refuses an unsigned delivery", async () => {
+    const request = await delivery(JSON.stringify(workflowJob("queued")), { signature: null });
+    const response = await exports.default.fetch(request);
+    expect(response.status).toBe(401);
+  });
+
+  it("answers unknown paths and methods with JSON", async () => {
+    expect((await exports.default.fetch("https://w.example/nope")).status).toBe(404);
+    const get = await exports.default.fetch("https://w.example/webhook");
+    expect(get.status).toBe(405);
+    expect(get.headers.get("allow")).toBe("POST");
+  });
+});
