@@ -4,35 +4,24 @@
  */
 import { sign } from "@octokit/webhooks-methods";
 import { inject } from "vitest";
+import {
+  adaptWorkflowJob,
+  type JobAction,
+  type JobOverrides,
+  parseExample,
+} from "../../scripts/lib/payloads.ts";
 
 export const TEST_SECRET = "test-webhook-secret-0123456789";
 
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** A fresh copy of a real example payload, e.g. `example("workflow_job.queued")` or `example("ping")`. */
-export function example(key: string): Json {
+function exampleText(key: string): string {
   const text = inject("webhookExamples")[key];
   if (text === undefined) throw new Error(`no webhook example ${key}`);
-  const value: unknown = JSON.parse(text);
-  if (!isObject(value)) throw new Error(`example ${key} is not an object`);
-  return value;
+  return text;
 }
 
-function child(object: Json, key: string): Json {
-  const value = object[key];
-  if (!isObject(value)) throw new Error(`payload has no object ${key}`);
-  return value;
-}
-
-export interface JobOverrides {
-  jobId?: number;
-  labels?: string[];
-  repository?: string;
-  private?: boolean;
+/** A fresh copy of a real example payload, e.g. `example("ping")`. */
+export function example(key: string): Record<string, unknown> {
+  return parseExample(exampleText(key));
 }
 
 let nextJobId = 9_000_000_000 + Math.floor(Math.random() * 1_000_000) * 1000;
@@ -43,28 +32,9 @@ export function uniqueJobId(): number {
   return nextJobId;
 }
 
-/**
- * A real `workflow_job` example for `action`, made ours by default: labels `self-hosted, modal`, a private
- * repository, a unique job id.
- */
-export function workflowJob(
-  action: "queued" | "waiting" | "in_progress" | "completed",
-  overrides: JobOverrides = {},
-): Json {
-  const payload = example(`workflow_job.${action}`);
-  const job = child(payload, "workflow_job");
-  const repository = child(payload, "repository");
-  const owner = child(repository, "owner");
-  job.id = overrides.jobId ?? uniqueJobId();
-  job.labels = overrides.labels ?? ["self-hosted", "modal"];
-  repository.private = overrides.private ?? true;
-  if (overrides.repository !== undefined) {
-    const [login = "", name = ""] = overrides.repository.split("/");
-    repository.full_name = overrides.repository;
-    repository.name = name;
-    owner.login = login;
-  }
-  return payload;
+/** A real `workflow_job` example made ours (labels `self-hosted, modal`, private repo) with a unique job id. */
+export function workflowJob(action: JobAction, overrides: JobOverrides = {}): Record<string, unknown> {
+  return adaptWorkflowJob(exampleText(`workflow_job.${action}`), { jobId: uniqueJobId(), ...overrides });
 }
 
 export interface DeliveryOptions {
