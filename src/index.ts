@@ -1,10 +1,9 @@
 /** The Worker: wiring only. */
-import { DurableObject } from "cloudflare:workers";
 import { createApp } from "./http/app.ts";
 
-const app = createApp();
+export { JobLedger } from "./ledger/job-ledger.ts";
 
-export class JobLedger extends DurableObject<Env> {}
+const app = createApp();
 
 export default {
   fetch: app.fetch,

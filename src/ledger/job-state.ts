@@ -1,0 +1,41 @@
+/**
+ * A job's life as the ledger records it. GitHub's lifecycle events move it forward; our own dispatch moves it from
+ * `queued` to `started` (or `failed`). A job never moves back, except that GitHub's word (`running` and later)
+ * overrides our `failed`: another of our runners may have taken the job after our own attempt gave up.
+ */
+export const JOB_STATES = [
+  "queued",
+  "dispatching",
+  "started",
+  "running",
+  "finished",
+  "failed",
+  "cancelled",
+] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+const RANK: Record<JobState, number> = {
+  queued: 0,
+  dispatching: 1,
+  started: 2,
+  running: 3,
+  failed: 3,
+  finished: 4,
+  cancelled: 4,
+};
+
+export function isTerminal(state: JobState): boolean {
+  return state === "finished" || state === "cancelled" || state === "failed";
+}
+
+/** Whether a GitHub lifecycle event may move a job from `from` to `to`. */
+export function mayAdvance(from: JobState, to: JobState): boolean {
+  if (from === to) return false;
+  if (from === "failed") return to === "running" || to === "finished" || to === "cancelled";
+  return RANK[to] > RANK[from];
+}
+
+/** Whether a `job.queued` message should start a runner for a job in this state. */
+export function needsRunner(state: JobState): boolean {
+  return state === "queued" || state === "dispatching";
+}

@@ -1,0 +1,47 @@
+/**
+ * The ledger's SQLite schema, applied in order; the `schema_version` table records how far a given object has
+ * come. Append new statements, never edit old ones: objects already deployed have run them.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE jobs (
+    job_id INTEGER PRIMARY KEY,
+    repository TEXT NOT NULL,
+    run_id INTEGER NOT NULL,
+    run_attempt INTEGER NOT NULL,
+    labels TEXT NOT NULL,
+    installation_id INTEGER,
+    state TEXT NOT NULL,
+    runner_name TEXT,
+    runner_id INTEGER,
+    sandbox_id TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    lease_until INTEGER NOT NULL DEFAULT 0,
+    received_at INTEGER NOT NULL,
+    dispatch_started_at INTEGER,
+    jit_issued_at INTEGER,
+    sandbox_created_at INTEGER,
+    in_progress_at INTEGER,
+    completed_at INTEGER,
+    conclusion TEXT,
+    last_error TEXT,
+    updated_at INTEGER NOT NULL
+  )`,
+  "CREATE INDEX jobs_by_state ON jobs (state, updated_at)",
+  `CREATE TABLE cache (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  )`,
+];
+
+export function migrate(sql: SqlStorage): void {
+  sql.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+  const row = sql.exec<{ version: number }>("SELECT version FROM schema_version").toArray()[0];
+  const version = row?.version ?? 0;
+  for (let index = version; index < MIGRATIONS.length; index++) {
+    const statement = MIGRATIONS[index];
+    if (statement !== undefined) sql.exec(statement);
+  }
+  if (row === undefined) sql.exec("INSERT INTO schema_version (version) VALUES (?)", MIGRATIONS.length);
+  else if (version < MIGRATIONS.length) sql.exec("UPDATE schema_version SET version = ?", MIGRATIONS.length);
+}
