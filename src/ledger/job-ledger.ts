@@ -191,7 +191,7 @@ export class JobLedger extends DurableObject<Env> {
   fail(jobId: number, reason: string, now: number): JobRecord | undefined {
     this.sql.exec(
       `UPDATE jobs SET state = 'failed', lease_until = 0, last_error = ?, updated_at = ?
-       WHERE job_id = ? AND state IN ('queued', 'dispatching', 'started')`,
+       WHERE job_id = ? AND state IN ('queued', 'dispatching')`,
       clip(reason),
       now,
       jobId,

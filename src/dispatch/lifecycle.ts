@@ -1,0 +1,29 @@
+/**
+ * GitHub's word on a job (`waiting`, `in_progress`, `completed`), recorded in the ledger. Nothing is terminated
+ * here: runners are not bound to jobs, so a cancelled job's runner may be running another job.
+ */
+import type { JobMessage } from "../jobs/message.ts";
+import type { JobLedger } from "../ledger/job-ledger.ts";
+import type { Logger } from "../log.ts";
+
+export async function recordLifecycle(
+  ledger: DurableObjectStub<JobLedger>,
+  message: JobMessage,
+  now: number,
+  log: Logger,
+): Promise<void> {
+  if (message.kind === "job.queued") return;
+  const record = await ledger.recordLifecycle({
+    job: message.job,
+    kind: message.kind,
+    receivedAt: message.receivedAt,
+    now,
+  });
+  log.info("job lifecycle", {
+    jobId: message.job.id,
+    kind: message.kind,
+    state: record.state,
+    runnerName: message.job.runnerName ?? undefined,
+    conclusion: message.job.conclusion ?? undefined,
+  });
+}

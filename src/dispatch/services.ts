@@ -1,0 +1,42 @@
+/**
+ * The upstream clients for a configuration, built once per isolate: they hold caches worth keeping (the App's
+ * installation tokens, Modal's auth token and image builder version).
+ */
+import type { DispatchConfig } from "../config.ts";
+import type { GitHubClient } from "../github/client.ts";
+import { createGitHubClientFromConfig } from "../github/from-config.ts";
+import type { Logger } from "../log.ts";
+import { createModalClient } from "../modal/client.ts";
+import type { SandboxProvider } from "../modal/provider.ts";
+
+export interface Services {
+  github: GitHubClient;
+  sandboxes: SandboxProvider;
+}
+
+export interface ServiceDeps {
+  fetch: typeof fetch;
+  now: () => number;
+  logger: Logger;
+}
+
+/** An image build that takes longer than this is left to a later attempt (Modal keeps building it). */
+const IMAGE_BUILD_WAIT_MS = 60_000;
+
+export function createServices(config: DispatchConfig, deps: ServiceDeps): Services {
+  const github = createGitHubClientFromConfig(config.github, deps);
+  if (config.modal.mode === "launcher") {
+    throw new Error("MODAL_LAUNCHER_URL is set, but the launcher adapter is not available in this build");
+  }
+  const sandboxes = createModalClient({
+    serverUrl: config.modal.serverUrl,
+    tokenId: config.modal.tokenId,
+    tokenSecret: config.modal.tokenSecret,
+    fetch: deps.fetch,
+    now: deps.now,
+    logger: deps.logger,
+    imageBuildTimeoutMs: IMAGE_BUILD_WAIT_MS,
+    ...(config.modal.environment === undefined ? {} : { environment: config.modal.environment }),
+  });
+  return { github, sandboxes };
+}
