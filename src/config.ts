@@ -282,7 +282,8 @@ const IntakeEnvSchema = z.object({
 
 const DispatchEnvSchema = z.object({
   GITHUB_TOKEN: text("must be a string"),
-  GITHUB_APP_ID: pattern(/^\d+$/, "must be the numeric App ID"),
+  // The numeric App ID, or the App's client ID (`Iv…`), which GitHub now recommends as the JWT issuer.
+  GITHUB_APP_ID: pattern(/^(\d+|Iv[A-Za-z0-9.]+)$/, "must be the App ID or its client ID"),
   GITHUB_APP_PRIVATE_KEY: pattern(
     /-----BEGIN (RSA )?PRIVATE KEY-----[\s\S]+-----END (RSA )?PRIVATE KEY-----/,
     "must be a PEM private key (PKCS#1 or PKCS#8)",

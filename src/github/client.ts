@@ -1,0 +1,156 @@
+/**
+ * The GitHub side of a runner's life: a just-in-time config to start it, lookups to find it, a delete to remove
+ * it, the job it was meant for, and the runner release to run. PAT or GitHub App auth (credentials.ts); every
+ * response parsed with zod (schemas.ts); every failure a `RetryableError` or `PermanentError` (errors.ts).
+ */
+import { createLogger, type Logger } from "../log.ts";
+import { createCredentials, type GitHubAuth } from "./credentials.ts";
+import { badResponse } from "./errors.ts";
+import { generateJitConfig, type JitConfigResult } from "./jit.ts";
+import { createRunnerApi, type DeleteRunnerResult, type JitRequest } from "./runners.ts";
+import {
+  type Job,
+  JobSchema,
+  parseResponse,
+  ReleaseSchema,
+  type Runner,
+  type RunnerRelease,
+  toJob,
+} from "./schemas.ts";
+import type { RunnerScope } from "./scope.ts";
+import { createTransport, type OctokitRequest } from "./transport.ts";
+
+export type { JitConfigResult } from "./jit.ts";
+export type { DeleteRunnerResult } from "./runners.ts";
+export type { Job, Runner, RunnerRelease } from "./schemas.ts";
+export type { RunnerScope } from "./scope.ts";
+
+export type { GitHubAuth } from "./credentials.ts";
+
+export interface GitHubClientOptions {
+  /** `https://api.github.com`, `https://<ghes-host>/api/v3`, or an emulator. */
+  baseUrl: string;
+  auth: GitHubAuth;
+  fetch: typeof fetch;
+  /** Milliseconds since the epoch: JWT times, token expiry, `x-ratelimit-reset`. */
+  now: () => number;
+  logger?: Logger;
+  /** Deadline of each HTTP call. */
+  timeoutMs?: number;
+  /**
+   * Where `actions/runner` releases are read. Defaults to `baseUrl`, with the client's credentials; any other
+   * base URL is called without credentials (a GHES token must never travel to github.com).
+   */
+  releasesBaseUrl?: string;
+  userAgent?: string;
+}
+
+export type GenerateJitConfigInput = JitRequest;
+
+export interface GitHubClient {
+  /** `created` carries the encoded JIT config: a credential, to be passed as a secret and never logged. */
+  generateJitConfig(input: GenerateJitConfigInput): Promise<JitConfigResult>;
+  /** Exact name match (GitHub's `name` filter, checked again here). */
+  getRunnerByName(scope: RunnerScope, name: string): Promise<Runner | undefined>;
+  /** Undefined when GitHub answers 404 (which it also does when the credentials cannot see the scope). */
+  getRunner(scope: RunnerScope, runnerId: number): Promise<Runner | undefined>;
+  /** `already_gone` on 404; `busy` when GitHub refuses because the runner is running a job (422). */
+  deleteRunner(scope: RunnerScope, runnerId: number): Promise<DeleteRunnerResult>;
+  /** Every runner of the scope (all pages), optionally only those whose name starts with `namePrefix`. */
+  listRunners(scope: RunnerScope, options?: { namePrefix?: string }): Promise<Runner[]>;
+  getJob(owner: string, repo: string, jobId: number): Promise<Job>;
+  getLatestRunnerRelease(): Promise<RunnerRelease>;
+  /**
+   * The same client acting for a GitHub App installation (the webhook's `installation.id`); undefined keeps the
+   * configured one, and PAT clients ignore it. All of them share one installation-token cache.
+   */
+  forInstallation(installationId: number | undefined): GitHubClient;
+}
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+const RUNNER_VERSION_TAG = /^v?(\d+\.\d+\.\d+)$/;
+
+export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
+  const logger = (options.logger ?? createLogger()).child({ service: "github" });
+  const transport = (baseUrl: string) =>
+    createTransport({
+      baseUrl,
+      fetch: options.fetch,
+      now: options.now,
+      logger,
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      userAgent: options.userAgent ?? "actions-on-modal",
+    });
+  const api = transport(options.baseUrl);
+  const releasesApi =
+    options.releasesBaseUrl === undefined || options.releasesBaseUrl.replace(/\/+$/, "") === api.baseUrl
+      ? undefined
+      : transport(options.releasesBaseUrl);
+  const { auth } = options;
+  const credentials = createCredentials({ auth, api, now: options.now, logger });
+
+  const make = (installationId: number | undefined): GitHubClient => {
+    const send = credentials.sender(installationId);
+    const runners = createRunnerApi(send, { baseUrl: api.baseUrl, logger });
+
+    const self: GitHubClient = {
+      generateJitConfig: (input) => generateJitConfig(runners, input, logger),
+
+      async getRunnerByName(scope, name) {
+        // The `name` filter is exact on github.com; a server that ignores it still gets matched here.
+        return (await runners.list("getRunnerByName", scope, name)).find((runner) => runner.name === name);
+      },
+
+      getRunner: (scope, runnerId) => runners.get(scope, runnerId),
+
+      deleteRunner: (scope, runnerId) => runners.delete(scope, runnerId),
+
+      async listRunners(scope, listOptions = {}) {
+        const all = await runners.list("listRunners", scope);
+        const prefix = listOptions.namePrefix;
+        return prefix === undefined ? all : all.filter((runner) => runner.name.startsWith(prefix));
+      },
+
+      async getJob(owner, repo, jobId) {
+        const result = await send(
+          {
+            operation: "getJob",
+            subject: `${owner}/${repo} job ${jobId}`,
+            permission: `"Actions: read" on ${owner}/${repo} (fine-grained token or GitHub App), or the classic token scope "repo"`,
+          },
+          (request) =>
+            request("GET /repos/{owner}/{repo}/actions/jobs/{job_id}", { owner, repo, job_id: jobId }),
+        );
+        return toJob(parseResponse(JobSchema, "getJob", result.data));
+      },
+
+      async getLatestRunnerRelease() {
+        const spec = {
+          operation: "getLatestRunnerRelease",
+          subject: "actions/runner",
+          permission: "read access to the public repository actions/runner",
+        };
+        const call = (request: OctokitRequest) =>
+          request("GET /repos/{owner}/{repo}/releases/latest", { owner: "actions", repo: "runner" });
+        const result =
+          releasesApi === undefined
+            ? await send(spec, call, { required: false })
+            : await releasesApi.send(
+                { ...spec, credentials: "none are sent to this host", authorization: undefined },
+                call,
+              );
+        const release = parseResponse(ReleaseSchema, "getLatestRunnerRelease", result.data);
+        const version = RUNNER_VERSION_TAG.exec(release.tag_name)?.[1];
+        if (version === undefined) throw badResponse("getLatestRunnerRelease");
+        return { version, tagName: release.tag_name, publishedAt: release.published_at };
+      },
+
+      forInstallation(id) {
+        return id === undefined || auth.kind === "token" || id === installationId ? self : make(id);
+      },
+    };
+    return self;
+  };
+
+  return make(auth.kind === "app" ? auth.installationId : undefined);
+}

@@ -1,0 +1,127 @@
+/**
+ * Puts credentials on calls: the PAT as is, or an installation token of the App (see app-auth.ts). A cached
+ * installation token that GitHub refuses with 401 (revoked, or the App was reinstalled) is dropped and the call
+ * is sent once more with a fresh one; any other 401 is final.
+ */
+import { PermanentError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { type AppTokenSource, createAppTokenSource } from "./app-auth.ts";
+import { badResponse } from "./errors.ts";
+import { InstallationTokenSchema, parseResponse } from "./schemas.ts";
+import type { CallResult, CallSpec, OctokitRequest, Transport } from "./transport.ts";
+
+/**
+ * A PAT, or a GitHub App (its numeric ID, PEM private key in PKCS#1 or PKCS#8, and the default installation).
+ * The same shape as `GitHubAuthConfig` in config.ts, restated so this folder does not depend on the Worker's Env.
+ */
+export type GitHubAuth =
+  | { kind: "token"; token: string }
+  | { kind: "app"; appId: string; privateKey: string; installationId: number | undefined };
+
+export type SendSpec = Omit<CallSpec, "authorization" | "credentials">;
+
+export interface SendOptions {
+  /** False lets the call go anonymous when an App has no installation id (public data only). */
+  required?: boolean;
+}
+
+/** Sends one call with the credentials of one installation (or the PAT). */
+export type Send = (
+  spec: SendSpec,
+  call: (request: OctokitRequest) => Promise<CallResult>,
+  options?: SendOptions,
+) => Promise<CallResult>;
+
+export interface Credentials {
+  /** What to check when GitHub refuses the credentials, for error messages. */
+  readonly hint: string;
+  sender(installationId: number | undefined): Send;
+}
+
+interface Credential {
+  authorization: string | undefined;
+  /** Set for an installation token that came from the cache: a 401 earns one retry with a fresh token. */
+  drop?: () => void;
+}
+
+export function createCredentials(options: {
+  auth: GitHubAuth;
+  api: Transport;
+  now: () => number;
+  logger: Logger;
+}): Credentials {
+  const { auth, api, logger } = options;
+  const hint =
+    auth.kind === "token"
+      ? "check that GITHUB_TOKEN is valid, not expired, and approved for the organization if it requires that"
+      : "check GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY, that the App is still installed, and the clock";
+
+  const tokens: AppTokenSource | undefined =
+    auth.kind === "app"
+      ? createAppTokenSource({
+          appId: auth.appId,
+          privateKey: auth.privateKey,
+          now: options.now,
+          async exchange(installationId, jwt) {
+            const result = await api.send(
+              {
+                operation: "createInstallationToken",
+                subject: `installation ${installationId}`,
+                permission: `the App must be installed on the account; check GITHUB_APP_INSTALLATION_ID or the webhook's installation id`,
+                credentials: hint,
+                authorization: `Bearer ${jwt}`,
+              },
+              (request) =>
+                request("POST /app/installations/{installation_id}/access_tokens", {
+                  installation_id: installationId,
+                }),
+            );
+            const parsed = parseResponse(InstallationTokenSchema, "createInstallationToken", result.data);
+            const expiresAt = Date.parse(parsed.expires_at);
+            if (Number.isNaN(expiresAt)) throw badResponse("createInstallationToken");
+            logger.info("github installation token issued", { installationId, expiresAt: parsed.expires_at });
+            return { token: parsed.token, expiresAt };
+          },
+        })
+      : undefined;
+
+  const credential = async (installationId: number | undefined, required: boolean): Promise<Credential> => {
+    if (auth.kind === "token") return { authorization: `Bearer ${auth.token}` };
+    if (tokens === undefined) throw new Error("unreachable: App auth without a token source");
+    if (installationId === undefined) {
+      if (!required) return { authorization: undefined };
+      throw new PermanentError(
+        "GitHub App auth needs an installation id: set GITHUB_APP_INSTALLATION_ID, or pass the webhook's installation.id",
+        { service: "github", operation: "createInstallationToken", reason: "missing_installation" },
+      );
+    }
+    const { token, cached } = await tokens.token(installationId);
+    return {
+      authorization: `Bearer ${token}`,
+      ...(cached ? { drop: () => tokens.invalidate(installationId, token) } : {}),
+    };
+  };
+
+  return {
+    hint,
+    sender(installationId) {
+      return async (spec, call, sendOptions = {}) => {
+        const required = sendOptions.required ?? true;
+        const first = await credential(installationId, required);
+        try {
+          return await api.send({ ...spec, credentials: hint, authorization: first.authorization }, call);
+        } catch (error) {
+          if (!(error instanceof PermanentError && error.status === 401 && first.drop !== undefined))
+            throw error;
+          logger.warn("github refused a cached installation token; fetching a new one", {
+            operation: spec.operation,
+            installationId,
+          });
+          first.drop();
+          const fresh = await credential(installationId, required);
+          return api.send({ ...spec, credentials: hint, authorization: fresh.authorization }, call);
+        }
+      };
+    },
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * Self-hosted runner endpoints, for a repository or an organization: register (JIT), look up, list, delete.
+ * The 409 policy lives in jit.ts; this file is one call per function.
+ */
+import { PermanentError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { Send } from "./credentials.ts";
+import { badResponse } from "./errors.ts";
+import {
+  JitConfigSchema,
+  parseResponse,
+  type Runner,
+  RunnerListSchema,
+  RunnerSchema,
+  toRunner,
+} from "./schemas.ts";
+import { describeScope, type RunnerScope } from "./scope.ts";
+import type { CallResult } from "./transport.ts";
+
+const PER_PAGE = 100;
+/** 100 pages of 100: far more runners than one deployment starts, and a bound on a misbehaving `Link`. */
+const MAX_PAGES = 100;
+
+export interface JitRequest {
+  scope: RunnerScope;
+  name: string;
+  labels: readonly string[];
+  runnerGroupId: number;
+  workFolder?: string;
+}
+
+export interface CreatedJitConfig {
+  kind: "created";
+  runnerId: number;
+  runnerName: string;
+  /** A credential: pass it to the runner as a secret, never log it. */
+  encodedJitConfig: string;
+}
+
+export type DeleteRunnerResult = "deleted" | "already_gone" | "busy";
+
+export interface RunnerApi {
+  /** Throws a `PermanentError` with status 409 when the name is taken. */
+  createJitConfig(input: JitRequest): Promise<CreatedJitConfig>;
+  /** Every runner of the scope, all pages; with `name`, GitHub's exact-name filter. */
+  list(operation: string, scope: RunnerScope, name?: string): Promise<Runner[]>;
+  get(scope: RunnerScope, runnerId: number): Promise<Runner | undefined>;
+  delete(scope: RunnerScope, runnerId: number): Promise<DeleteRunnerResult>;
+}
+
+export function runnerPermission(scope: RunnerScope): string {
+  return scope.kind === "repo"
+    ? `"Administration: read & write" on ${scope.owner}/${scope.repo} (fine-grained token or GitHub App), or the classic token scope "repo"`
+    : `"Self-hosted runners: read & write" on the organization ${scope.org} (fine-grained token or GitHub App), or the classic token scope "admin:org"`;
+}
+
+function nextLink(result: CallResult): string | undefined {
+  const link = result.headers.link;
+  if (typeof link !== "string") return undefined;
+  for (const match of link.matchAll(/<([^>]+)>\s*;\s*rel="([^"]+)"/g)) {
+    if (match[2] === "next") return match[1];
+  }
+  return undefined;
+}
+
+function isStatus(error: unknown, status: number): boolean {
+  return error instanceof PermanentError && error.status === status;
+}
+
+export function createRunnerApi(send: Send, options: { baseUrl: string; logger: Logger }): RunnerApi {
+  const origin = new URL(options.baseUrl).origin;
+  const spec = (operation: string, scope: RunnerScope) => ({
+    operation,
+    subject: describeScope(scope),
+    permission: runnerPermission(scope),
+  });
+
+  return {
+    async createJitConfig(input) {
+      const { scope } = input;
+      // GitHub's field names (checked against its OpenAPI description by @octokit/types and our Node test).
+      const body = {
+        name: input.name,
+        runner_group_id: input.runnerGroupId,
+        labels: [...input.labels],
+        ...(input.workFolder === undefined ? {} : { work_folder: input.workFolder }),
+      };
+      const result = await send(
+        {
+          ...spec("generateJitConfig", scope),
+          invalid: `RUNNER_GROUP_ID (${input.runnerGroupId}: the group must exist and be open to ${describeScope(scope)}) and the labels`,
+        },
+        (request) =>
+          scope.kind === "repo"
+            ? request("POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig", {
+                owner: scope.owner,
+                repo: scope.repo,
+                ...body,
+              })
+            : request("POST /orgs/{org}/actions/runners/generate-jitconfig", { org: scope.org, ...body }),
+      );
+      const parsed = parseResponse(JitConfigSchema, "generateJitConfig", result.data);
+      return {
+        kind: "created",
+        runnerId: parsed.runner.id,
+        runnerName: parsed.runner.name,
+        encodedJitConfig: parsed.encoded_jit_config,
+      };
+    },
+
+    async list(operation, scope, name) {
+      const query = { per_page: PER_PAGE, ...(name === undefined ? {} : { name }) };
+      let result = await send(spec(operation, scope), (request) =>
+        scope.kind === "repo"
+          ? request("GET /repos/{owner}/{repo}/actions/runners", {
+              owner: scope.owner,
+              repo: scope.repo,
+              ...query,
+            })
+          : request("GET /orgs/{org}/actions/runners", { org: scope.org, ...query }),
+      );
+      const runners: Runner[] = [];
+      for (let page = 1; ; page++) {
+        runners.push(...parseResponse(RunnerListSchema, operation, result.data).runners.map(toRunner));
+        const next = nextLink(result);
+        if (next === undefined) return runners;
+        // Our credentials go only where the first page came from.
+        if (!URL.canParse(next) || new URL(next).origin !== origin) throw badResponse(operation);
+        if (page >= MAX_PAGES) {
+          options.logger.warn("github runner list truncated", {
+            operation,
+            subject: describeScope(scope),
+            page,
+          });
+          return runners;
+        }
+        result = await send(spec(operation, scope), (request) => request(`GET ${next}`));
+      }
+    },
+
+    async get(scope, runnerId) {
+      try {
+        const result = await send(spec("getRunner", scope), (request) =>
+          scope.kind === "repo"
+            ? request("GET /repos/{owner}/{repo}/actions/runners/{runner_id}", {
+                owner: scope.owner,
+                repo: scope.repo,
+                runner_id: runnerId,
+              })
+            : request("GET /orgs/{org}/actions/runners/{runner_id}", { org: scope.org, runner_id: runnerId }),
+        );
+        return toRunner(parseResponse(RunnerSchema, "getRunner", result.data));
+      } catch (error) {
+        if (isStatus(error, 404)) return undefined;
+        throw error;
+      }
+    },
+
+    async delete(scope, runnerId) {
+      try {
+        await send(spec("deleteRunner", scope), (request) =>
+          scope.kind === "repo"
+            ? request("DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}", {
+                owner: scope.owner,
+                repo: scope.repo,
+                runner_id: runnerId,
+              })
+            : request("DELETE /orgs/{org}/actions/runners/{runner_id}", {
+                org: scope.org,
+                runner_id: runnerId,
+              }),
+        );
+        return "deleted";
+      } catch (error) {
+        if (isStatus(error, 404)) return "already_gone";
+        // GitHub documents one 422 here: "Runner … is still running a job". Reading every 422 as busy is the safe
+        // side: the caller then leaves the runner, and its sandbox, alone.
+        if (isStatus(error, 422)) return "busy";
+        throw error;
+      }
+    },
+  };
+}

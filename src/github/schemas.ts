@@ -1,0 +1,155 @@
+/**
+ * The parts of GitHub's responses we rely on, parsed rather than trusted. Objects are not strict: GitHub adds
+ * fields often, and a new field must not break dispatch. Enumerations that GitHub extends over time (job status,
+ * runner status) are read as strings for the same reason.
+ */
+import * as z from "zod/mini";
+import { badResponse } from "./errors.ts";
+
+const RunnerLabelSchema = z.object({
+  name: z.string(),
+  type: z.optional(z.string()),
+});
+
+export const RunnerSchema = z.object({
+  id: z.int(),
+  name: z.string(),
+  os: z.string(),
+  /** `online` or `offline`. */
+  status: z.string(),
+  busy: z.boolean(),
+  labels: z.array(RunnerLabelSchema),
+  runner_group_id: z.optional(z.int()),
+  ephemeral: z.optional(z.boolean()),
+});
+export type RunnerResponse = z.infer<typeof RunnerSchema>;
+
+export const RunnerListSchema = z.object({
+  total_count: z.int(),
+  runners: z.array(RunnerSchema),
+});
+
+export const JitConfigSchema = z.object({
+  runner: RunnerSchema,
+  encoded_jit_config: z.string().check(z.minLength(1)),
+});
+
+export const JobSchema = z.object({
+  id: z.int(),
+  run_id: z.int(),
+  run_attempt: z.optional(z.int()),
+  name: z.string(),
+  status: z.string(),
+  conclusion: z.nullable(z.string()),
+  labels: z.array(z.string()),
+  runner_id: z.nullable(z.int()),
+  runner_name: z.nullable(z.string()),
+  runner_group_id: z.nullable(z.int()),
+  runner_group_name: z.nullable(z.string()),
+  created_at: z.string(),
+  started_at: z.nullable(z.string()),
+  completed_at: z.nullable(z.string()),
+});
+
+export const ReleaseSchema = z.object({
+  tag_name: z.string(),
+  name: z.nullable(z.string()),
+  published_at: z.nullable(z.string()),
+  draft: z.boolean(),
+  prerelease: z.boolean(),
+});
+
+export const InstallationTokenSchema = z.object({
+  token: z.string().check(z.minLength(1)),
+  expires_at: z.string(),
+});
+
+/** GitHub's error body (`basic-error` / `validation-error` in its OpenAPI description); every field optional. */
+export const ErrorBodySchema = z.object({
+  message: z.optional(z.string()),
+  documentation_url: z.optional(z.string()),
+});
+
+/** The response body as the schema says, or a `bad_response` error. */
+export function parseResponse<T>(
+  schema: { safeParse(data: unknown): { success: true; data: T } | { success: false } },
+  operation: string,
+  data: unknown,
+): T {
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) throw badResponse(operation);
+  return parsed.data;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// What the client hands out: camelCase, only what callers use.
+
+export interface Runner {
+  id: number;
+  name: string;
+  os: string;
+  /** `online` or `offline`. */
+  status: string;
+  busy: boolean;
+  labels: string[];
+  runnerGroupId: number | undefined;
+  ephemeral: boolean | undefined;
+}
+
+export function toRunner(runner: RunnerResponse): Runner {
+  return {
+    id: runner.id,
+    name: runner.name,
+    os: runner.os,
+    status: runner.status,
+    busy: runner.busy,
+    labels: runner.labels.map((label) => label.name),
+    runnerGroupId: runner.runner_group_id,
+    ephemeral: runner.ephemeral,
+  };
+}
+
+export interface Job {
+  id: number;
+  runId: number;
+  runAttempt: number | undefined;
+  name: string;
+  /** `queued`, `in_progress`, `completed`, `waiting`, `requested` or `pending` today. */
+  status: string;
+  /** Set once completed: `success`, `failure`, `cancelled`, `skipped`, … */
+  conclusion: string | null;
+  labels: string[];
+  runnerId: number | null;
+  runnerName: string | null;
+  runnerGroupId: number | null;
+  runnerGroupName: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+}
+
+export function toJob(job: z.infer<typeof JobSchema>): Job {
+  return {
+    id: job.id,
+    runId: job.run_id,
+    runAttempt: job.run_attempt,
+    name: job.name,
+    status: job.status,
+    conclusion: job.conclusion,
+    labels: job.labels,
+    runnerId: job.runner_id,
+    runnerName: job.runner_name,
+    runnerGroupId: job.runner_group_id,
+    runnerGroupName: job.runner_group_name,
+    createdAt: job.created_at,
+    startedAt: job.started_at,
+    completedAt: job.completed_at,
+  };
+}
+
+export interface RunnerRelease {
+  /** Without the leading `v`: `2.334.0`. */
+  version: string;
+  tagName: string;
+  publishedAt: string | null;
+}

@@ -1,0 +1,280 @@
+/**
+ * Holds our GitHub client and the GitHub emulator to GitHub's published OpenAPI description, so that neither can
+ * drift from GitHub: what the client sends for a JIT config must be a valid request body, every emulator answer
+ * must be a valid response of its operation, and the emulator must accept and refuse JIT bodies exactly where the
+ * schema does.
+ */
+import { generateKeyPairSync } from "node:crypto";
+import { beforeAll, describe, expect, it } from "vitest";
+import { inject } from "vitest";
+import { createGitHubClient } from "../../src/github/client.ts";
+import { createLogger } from "../../src/log.ts";
+import { githubEmulator } from "../emulators/github/control-client.ts";
+import { ROUTES } from "../emulators/github/routes.ts";
+import { loadOpenApi, type OpenApi } from "./openapi.ts";
+
+const JIT_REPO = "/repos/{owner}/{repo}/actions/runners/generate-jitconfig";
+const JIT_ORG = "/orgs/{org}/actions/runners/generate-jitconfig";
+const PAT = "ghp_0123456789abcdefABCDEF0123456789abcd";
+const UA = {
+  "user-agent": "openapi-test",
+  authorization: `Bearer ${PAT}`,
+  "content-type": "application/json",
+};
+
+let github: OpenApi;
+let counter = 0;
+const emulator = (label: string) =>
+  githubEmulator(inject("githubEmulatorUrl"), `openapi-${label}-${++counter}`);
+
+beforeAll(() => {
+  github = loadOpenApi("api.github.com.json");
+});
+
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = UA,
+): Promise<{ status: number; body: unknown; headers: Headers }> {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    body: text === "" ? undefined : JSON.parse(text),
+    headers: response.headers,
+  };
+}
+
+function expectValidResponse(method: string, template: string, status: number, body: unknown) {
+  const schema = github.responseSchema(method, template, status);
+  if (schema === undefined) {
+    expect(body).toBeUndefined();
+    return;
+  }
+  expect(github.validate(schema, body), `${method} ${template} ${status}`).toEqual([]);
+}
+
+describe("what the client sends", () => {
+  it.each([
+    { scope: { kind: "repo", owner: "octo-org", repo: "hello" } as const, template: JIT_REPO },
+    { scope: { kind: "org", org: "octo-org" } as const, template: JIT_ORG },
+  ])("its JIT request body is valid for $template", async ({ scope, template }) => {
+    const ns = emulator("client-body");
+    const client = createGitHubClient({
+      baseUrl: ns.url,
+      auth: { kind: "token", token: PAT },
+      fetch,
+      now: Date.now,
+      logger: createLogger({ sink: () => {} }),
+    });
+    await client.generateJitConfig({
+      scope,
+      name: "modal-1",
+      labels: ["self-hosted", "modal"],
+      runnerGroupId: 1,
+    });
+    await client.generateJitConfig({
+      scope,
+      name: "modal-2",
+      labels: ["self-hosted"],
+      runnerGroupId: 1,
+      workFolder: "_work",
+    });
+
+    const bodies = (await ns.requests()).map((request) => request.body);
+    expect(bodies).toHaveLength(2);
+    for (const body of bodies)
+      expect(github.validate(github.requestSchema("POST", template), body)).toEqual([]);
+    // The original deployment sent `work_directory`, which is not GitHub's field.
+    expect(JSON.stringify(bodies)).not.toContain("work_directory");
+  });
+});
+
+describe("what the emulator answers", () => {
+  it("every route it serves is an operation of GitHub's REST API (github.com and GHES 3.17)", () => {
+    const ghes = loadOpenApi("ghes-3.17.json");
+    for (const route of ROUTES) {
+      expect(github.hasOperation(route.method, route.template), `${route.method} ${route.template}`).toBe(
+        true,
+      );
+      expect(ghes.hasOperation(route.method, route.template), `GHES ${route.method} ${route.template}`).toBe(
+        true,
+      );
+    }
+    // GHES takes the same JIT body as github.com.
+    expect(ghes.requestSchema("POST", JIT_REPO)).toEqual(github.requestSchema("POST", JIT_REPO));
+  });
+
+  it("runner endpoints answer in GitHub's shapes, for both scopes", async () => {
+    const ns = emulator("runner-shapes");
+    await ns.seed({ runnerGroups: [1, 3] });
+    for (const prefix of ["/repos/octo-org/hello", "/orgs/octo-org"]) {
+      const jit = prefix.startsWith("/repos") ? JIT_REPO : JIT_ORG;
+      const list = jit.replace("/generate-jitconfig", "");
+      const one = `${list}/{runner_id}`;
+      const body = { name: "shape-1", runner_group_id: 1, labels: ["self-hosted", "X64", "gpu"] };
+
+      const created = await call(ns.url, "POST", `${prefix}/actions/runners/generate-jitconfig`, body);
+      expect(created.status).toBe(201);
+      expectValidResponse("POST", jit, 201, created.body);
+      expect(created.body).toMatchObject({
+        runner: {
+          name: "shape-1",
+          status: "offline",
+          busy: false,
+          labels: [
+            { name: "self-hosted", type: "read-only" },
+            { name: "X64", type: "read-only" },
+            { name: "gpu", type: "custom" },
+          ],
+        },
+      });
+
+      const conflict = await call(ns.url, "POST", `${prefix}/actions/runners/generate-jitconfig`, body);
+      expect(conflict.status).toBe(409);
+      expectValidResponse("POST", jit, 409, conflict.body);
+      expect(conflict.body).toMatchObject({
+        message: "Already exists - A runner with the name shape-1 already exists.",
+      });
+
+      const badGroup = await call(ns.url, "POST", `${prefix}/actions/runners/generate-jitconfig`, {
+        ...body,
+        name: "shape-2",
+        runner_group_id: 99,
+      });
+      expect(badGroup.status).toBe(422);
+      expectValidResponse("POST", jit, 422, badGroup.body);
+
+      const listed = await call(ns.url, "GET", `${prefix}/actions/runners?per_page=1`);
+      expectValidResponse("GET", list, 200, listed.body);
+
+      const runnerId = (await ns.runners()).find((runner) => runner.name === "shape-1")?.id ?? 0;
+      await ns.updateRunner(runnerId, { busy: true });
+      const fetched = await call(ns.url, "GET", `${prefix}/actions/runners/${runnerId}`);
+      expectValidResponse("GET", one, 200, fetched.body);
+      expect(fetched.body).toMatchObject({ status: "online", busy: true, version: "2.334.0" });
+
+      const busy = await call(ns.url, "DELETE", `${prefix}/actions/runners/${runnerId}`);
+      expect(busy.status).toBe(422);
+      expectValidResponse("DELETE", one, 422, busy.body);
+      await ns.updateRunner(runnerId, { busy: false });
+      const deleted = await call(ns.url, "DELETE", `${prefix}/actions/runners/${runnerId}`);
+      expect(deleted.status).toBe(204);
+      expectValidResponse("DELETE", one, 204, deleted.body);
+    }
+
+    const missing = await call(
+      ns.url,
+      "POST",
+      "/orgs/octo-org/actions/runners/generate-jitconfig",
+      "not an object",
+    );
+    expect(missing.status).toBe(422);
+  });
+
+  it("pages runner lists with per_page, page and a Link header", async () => {
+    const ns = emulator("pages");
+    await ns.seed({
+      runners: Array.from({ length: 5 }, (_, i) => ({ repository: "octo-org/hello", name: `modal-${i}` })),
+    });
+    const first = await call(ns.url, "GET", "/repos/octo-org/hello/actions/runners?per_page=2");
+    expect(first.body).toMatchObject({ total_count: 5, runners: [{ name: "modal-0" }, { name: "modal-1" }] });
+    expect(first.headers.get("link")).toBe(
+      `<${ns.url}/repos/octo-org/hello/actions/runners?per_page=2&page=2>; rel="next", <${ns.url}/repos/octo-org/hello/actions/runners?per_page=2&page=3>; rel="last"`,
+    );
+    const last = await call(ns.url, "GET", "/repos/octo-org/hello/actions/runners?per_page=2&page=3");
+    expect(last.body).toMatchObject({ total_count: 5, runners: [{ name: "modal-4" }] });
+    expect(last.headers.get("link")).toContain('rel="prev"');
+    expect(last.headers.get("link")).not.toContain('rel="next"');
+    const named = await call(ns.url, "GET", "/repos/octo-org/hello/actions/runners?name=modal-3");
+    expect(named.body).toMatchObject({ total_count: 1, runners: [{ name: "modal-3" }] });
+    const capped = await call(ns.url, "GET", "/repos/octo-org/hello/actions/runners?per_page=500");
+    expect(capped.headers.get("link")).toBeNull();
+  });
+
+  it("jobs, releases, installation tokens and errors answer in GitHub's shapes", async () => {
+    const ns = emulator("other-shapes");
+    const { publicKey } = generateKeyPairSync("rsa", {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: "spki", format: "pem" },
+      privateKeyEncoding: { type: "pkcs1", format: "pem" },
+    });
+    await ns.seed({
+      repositories: ["octo-org/hello"],
+      apps: [{ id: 1, publicKey }],
+      installations: [{ id: 5, appId: 1, account: "octo-org" }],
+      jobs: [
+        { id: 10, repository: "octo-org/hello", status: "queued" },
+        { id: 11, repository: "octo-org/hello", status: "completed", conclusion: "cancelled" },
+      ],
+    });
+
+    for (const id of [10, 11]) {
+      const job = await call(ns.url, "GET", `/repos/octo-org/hello/actions/jobs/${id}`);
+      expect(job.status).toBe(200);
+      expectValidResponse("GET", "/repos/{owner}/{repo}/actions/jobs/{job_id}", 200, job.body);
+    }
+    const release = await call(ns.url, "GET", "/repos/actions/runner/releases/latest");
+    expectValidResponse("GET", "/repos/{owner}/{repo}/releases/latest", 200, release.body);
+    const noRelease = await call(ns.url, "GET", "/repos/octo-org/hello/releases/latest");
+    expect(noRelease.status).toBe(404);
+    expectValidResponse("GET", "/repos/{owner}/{repo}/releases/latest", 404, noRelease.body);
+    const notFound = await call(
+      ns.url,
+      "POST",
+      "/repos/octo-org/missing/actions/runners/generate-jitconfig",
+      {
+        name: "x",
+        runner_group_id: 1,
+        labels: ["a"],
+      },
+    );
+    expect(notFound.status).toBe(404);
+    expectValidResponse("POST", JIT_REPO, 404, notFound.body);
+
+    const tokens = "/app/installations/{installation_id}/access_tokens";
+    const unauthenticated = await call(ns.url, "POST", "/app/installations/5/access_tokens", undefined);
+    expect(unauthenticated.status).toBe(401);
+    expectValidResponse("POST", tokens, 401, unauthenticated.body);
+  });
+
+  it("accepts and refuses JIT bodies exactly where GitHub's schema does", async () => {
+    const ns = emulator("jit-validation");
+    const schema = github.requestSchema("POST", JIT_REPO);
+    const labels101 = Array.from({ length: 101 }, (_, i) => `l${i}`);
+    const candidates: unknown[] = [
+      { name: "a", runner_group_id: 1, labels: ["self-hosted"] },
+      { name: "b", runner_group_id: 1, labels: ["self-hosted"], work_folder: "_work" },
+      { name: "c", runner_group_id: 1, labels: ["self-hosted"], work_directory: "/tmp/w" },
+      { name: "d", runner_group_id: 1, labels: Array.from({ length: 100 }, (_, i) => `l${i}`) },
+      { runner_group_id: 1, labels: ["x"] },
+      { name: "e", labels: ["x"] },
+      { name: "f", runner_group_id: 1 },
+      { name: "g", runner_group_id: "1", labels: ["x"] },
+      { name: "h", runner_group_id: 1.5, labels: ["x"] },
+      { name: 7, runner_group_id: 1, labels: ["x"] },
+      { name: "i", runner_group_id: 1, labels: [] },
+      { name: "j", runner_group_id: 1, labels: labels101 },
+      { name: "k", runner_group_id: 1, labels: [1] },
+      { name: "l", runner_group_id: 1, labels: "self-hosted" },
+      { name: "m", runner_group_id: 1, labels: ["x"], work_folder: 3 },
+    ];
+    for (const body of candidates) {
+      const valid = github.validate(schema, body).length === 0;
+      const answer = await call(
+        ns.url,
+        "POST",
+        "/repos/octo-org/hello/actions/runners/generate-jitconfig",
+        body,
+      );
+      expect(answer.status, JSON.stringify(body).slice(0, 80)).toBe(valid ? 201 : 422);
+      if (!valid) expectValidResponse("POST", JIT_REPO, 422, answer.body);
+    }
+  });
+});
