@@ -104,6 +104,8 @@ export const FailureSchema = z.object({
   /** `POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig`, or a path template with `method` set. */
   route: z.string(),
   method: z.optional(z.string()),
+  /** Only requests whose path contains this text (e.g. one repository), so tests sharing a namespace stay apart. */
+  pathIncludes: z.optional(z.string()),
   /** How many matching requests fail (default 1). */
   count: z.optional(z.int()),
   /** The status to answer; without it (and without `drop`) the request is only delayed. */

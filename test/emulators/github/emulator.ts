@@ -130,7 +130,12 @@ export function createGitHubEmulator(): GitHubEmulator {
     };
 
     let delayMs: number | undefined;
-    const failure = ns.failures.find((rule) => rule.remaining > 0 && rule.route === recorded.route);
+    const failure = ns.failures.find(
+      (rule) =>
+        rule.remaining > 0 &&
+        rule.route === recorded.route &&
+        (rule.pathIncludes === undefined || recorded.path.includes(rule.pathIncludes)),
+    );
     if (failure !== undefined) {
       failure.remaining -= 1;
       delayMs = failure.delayMs;

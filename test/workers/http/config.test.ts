@@ -1,5 +1,5 @@
 import { createExecutionContext } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config.ts";
 import { createApp } from "../../../src/http/app.ts";
@@ -120,7 +120,8 @@ describe("a misconfigured Worker", () => {
 
   it("still accepts deliveries when only the dispatch side is missing a credential", async () => {
     const request = await delivery(JSON.stringify(workflowJob("queued")));
-    const response = await app.fetch(request, withVars({ MODAL_TOKEN_SECRET: "" }), createExecutionContext());
+    const vars = withVars({ MODAL_TOKEN_SECRET: "" });
+    const response = await app.fetch(request, { ...vars, JOBS_QUEUE: env.RECORDED_QUEUE }, createExecutionContext());
     expect(response.status).toBe(202);
   });
 });

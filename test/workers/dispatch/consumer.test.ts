@@ -1,0 +1,197 @@
+/**
+ * The consumer invoked directly with batches (`createMessageBatch`), each test on its own emulator namespaces:
+ * for what cannot be staged through the live queue — a Worker that dies between two steps, what delay a retry
+ * asked for, the dead-letter queue.
+ */
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { inject } from "vitest";
+import { createQueueConsumer, DEFAULT_LEASE_MS } from "../../../src/dispatch/consumer.ts";
+import { toJobMessage } from "../../../src/jobs/message.ts";
+import { ledgerFor } from "../../../src/ledger/job-ledger.ts";
+import { WorkflowJobPayloadSchema } from "../../../src/jobs/workflow-job.ts";
+import { githubEmulator } from "../../emulators/github/control-client.ts";
+import { modalEmulator } from "../../emulators/modal/control-client.ts";
+import { withVars } from "../../support/vars.ts";
+import { workflowJob } from "../../support/webhook.ts";
+
+const JIT_ROUTE = "POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig";
+
+function setup(name: string) {
+  const namespace = `${name}-${crypto.randomUUID().slice(0, 8)}`;
+  const github = githubEmulator(inject("githubEmulatorUrl"), namespace);
+  const modal = modalEmulator(inject("modalEmulatorUrl"), namespace);
+  const workerEnv = withVars({ GITHUB_API_URL: github.url, MODAL_SERVER_URL: modal.url });
+  const payload = WorkflowJobPayloadSchema.parse(workflowJob("queued", { repository: `${namespace}/repo` }));
+  const message = toJobMessage(payload, "job.queued", crypto.randomUUID(), Date.now());
+  return { github, modal, workerEnv, message, runnerName: `modal-${message.job.id}-1` };
+}
+
+async function run(
+  consumer: ReturnType<typeof createQueueConsumer>,
+  body: unknown,
+  workerEnv: Env,
+  queue = "actions-on-modal-jobs",
+) {
+  const batch = createMessageBatch(queue, [
+    { id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body },
+  ]);
+  const ctx = createExecutionContext();
+  await consumer(batch, workerEnv, ctx);
+  return getQueueResult(batch, ctx);
+}
+
+function collectingSink() {
+  const lines: Record<string, unknown>[] = [];
+  return { lines, sink: (_level: string, line: string) => void lines.push(JSON.parse(line)) };
+}
+
+/** A fetch that passes calls through until `predicate` matches, then never answers: the Worker "dies" there. */
+function dyingFetch(predicate: (url: string) => boolean, forwardFirst: boolean): typeof fetch {
+  return async (input, init) => {
+    const request = new Request(input, init);
+    if (!predicate(request.url)) return fetch(request);
+    if (forwardFirst) await fetch(request);
+    return new Promise<Response>(() => {});
+  };
+}
+
+describe("messages the consumer cannot use", () => {
+  it("acknowledges an unparseable message instead of retrying it forever", async () => {
+    const { lines, sink } = collectingSink();
+    const result = await run(createQueueConsumer({ logSink: sink }), { v: 99, hello: "world" }, env);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(result.retryMessages).toHaveLength(0);
+    expect(lines.some((line) => line.msg === "unparseable message acknowledged")).toBe(true);
+  });
+
+  it("keeps a job queued (retried later, not dropped) while Modal credentials are missing", async () => {
+    const { message, workerEnv } = setup("noconfig");
+    const { lines, sink } = collectingSink();
+    const result = await run(createQueueConsumer({ logSink: sink, random: () => 1 }), message, {
+      ...workerEnv,
+      MODAL_TOKEN_ID: "",
+    });
+    expect(result.retryMessages).toHaveLength(1);
+    const line = lines.find((entry) => entry.msg === "dispatch is not configured; the job stays queued");
+    expect(line).toMatchObject({ problems: ["MODAL_TOKEN_ID is required"], delaySeconds: 60 });
+  });
+});
+
+describe("retry delays", () => {
+  it("asks the queue to wait as long as GitHub's retry-after", async () => {
+    const { github, message, workerEnv } = setup("ratelimit");
+    await github.fail({ route: JIT_ROUTE, status: 429, retryAfter: 7 });
+    const { lines, sink } = collectingSink();
+    const result = await run(createQueueConsumer({ logSink: sink, random: () => 0 }), message, workerEnv);
+    expect(result.retryMessages).toHaveLength(1);
+    expect(lines.find((line) => line.msg === "attempt failed; will retry")).toMatchObject({
+      reason: "rate_limited",
+      delaySeconds: 7,
+    });
+    const record = await ledgerFor(env.LEDGER, message.job.owner).getJob(message.job.id);
+    expect(record).toMatchObject({ state: "dispatching", leaseUntil: 0 });
+    expect(record?.lastError).toContain("429");
+  });
+});
+
+describe("a Worker that dies between two steps", () => {
+  it("after the runner registration: the redelivery replaces the registration and starts one sandbox", async () => {
+    const { github, modal, message, workerEnv, runnerName } = setup("crash-jit");
+    const dying = createQueueConsumer({
+      fetch: dyingFetch((url) => url.endsWith("/SandboxCreateV2"), false),
+    });
+    void run(dying, message, workerEnv);
+    await waitUntil(async () => (await github.runners()).some((runner) => runner.name === runnerName));
+
+    // The queue redelivers once the invocation is gone; by then the lease has run out.
+    const later = createQueueConsumer({ now: () => Date.now() + DEFAULT_LEASE_MS + 1000 });
+    const result = await run(later, message, workerEnv);
+    expect(result.explicitAcks).toHaveLength(1);
+
+    const runners = (await github.runners()).filter((runner) => runner.name === runnerName);
+    expect(runners).toHaveLength(1);
+    const sandboxes = (await modal.sandboxes()).filter((sandbox) => sandbox.name === runnerName);
+    expect(sandboxes).toHaveLength(1);
+    const requests = await github.requests();
+    expect(requests.filter((request) => request.route === JIT_ROUTE)).toHaveLength(3); // 201, 409, 201
+    expect(requests.filter((request) => request.method === "DELETE")).toHaveLength(1);
+    const record = await ledgerFor(env.LEDGER, message.job.owner).getJob(message.job.id);
+    expect(record).toMatchObject({ state: "started", runnerId: runners[0]?.id, sandboxId: sandboxes[0]?.id });
+    expect(sandboxes[0]?.env.ACTIONS_RUNNER_INPUT_JITCONFIG).toBeDefined();
+  });
+
+  it("after the sandbox was created: the redelivery adopts that sandbox and registers nothing new", async () => {
+    const { github, modal, message, workerEnv, runnerName } = setup("crash-sandbox");
+    const dying = createQueueConsumer({ fetch: dyingFetch((url) => url.endsWith("/SandboxCreateV2"), true) });
+    void run(dying, message, workerEnv);
+    await waitUntil(async () => (await modal.sandboxes()).some((sandbox) => sandbox.name === runnerName));
+
+    const later = createQueueConsumer({ now: () => Date.now() + DEFAULT_LEASE_MS + 1000 });
+    const result = await run(later, message, workerEnv);
+    expect(result.explicitAcks).toHaveLength(1);
+    const sandboxes = (await modal.sandboxes()).filter((sandbox) => sandbox.name === runnerName);
+    expect(sandboxes).toHaveLength(1);
+    expect((await github.requests()).filter((request) => request.route === JIT_ROUTE)).toHaveLength(1);
+    expect((await github.runners()).filter((runner) => runner.name === runnerName)).toHaveLength(1);
+    const record = await ledgerFor(env.LEDGER, message.job.owner).getJob(message.job.id);
+    expect(record).toMatchObject({ state: "started", sandboxId: sandboxes[0]?.id });
+  });
+
+  it("a redelivery while the first attempt still holds the lease is told to come back later", async () => {
+    const { message, workerEnv } = setup("busy");
+    const dying = createQueueConsumer({
+      fetch: dyingFetch((url) => url.endsWith("/SandboxCreateV2"), false),
+    });
+    void run(dying, message, workerEnv);
+    await waitUntil(async () => {
+      const record = await ledgerFor(env.LEDGER, message.job.owner).getJob(message.job.id);
+      return record?.state === "dispatching";
+    });
+    const { lines, sink } = collectingSink();
+    const result = await run(createQueueConsumer({ logSink: sink }), message, workerEnv);
+    expect(result.retryMessages).toHaveLength(1);
+    const line = lines.find(
+      (entry) => entry.msg === "job is being dispatched by another attempt; checking back later",
+    );
+    expect(Number(line?.delaySeconds)).toBeGreaterThan(100);
+  });
+});
+
+describe("the dead-letter queue", () => {
+  it("fails the job, deregisters its idle runner and terminates nothing that is not there", async () => {
+    const { github, modal, message, workerEnv, runnerName } = setup("dlq");
+    await modal.fail({ method: "SandboxCreateV2", grpcCode: 14, count: 100 });
+    const first = await run(createQueueConsumer({ random: () => 0 }), message, workerEnv);
+    expect(first.retryMessages).toHaveLength(1);
+    expect((await github.runners()).some((runner) => runner.name === runnerName)).toBe(true);
+
+    const result = await run(createQueueConsumer(), message, workerEnv, "actions-on-modal-jobs-dlq");
+    expect(result.explicitAcks).toHaveLength(1);
+    const record = await ledgerFor(env.LEDGER, message.job.owner).getJob(message.job.id);
+    expect(record?.state).toBe("failed");
+    expect(record?.lastError).toMatch(/^gave up after 1 attempts: .*UNAVAILABLE/);
+    expect((await github.runners()).some((runner) => runner.name === runnerName)).toBe(false);
+    expect((await modal.sandboxes()).filter((sandbox) => sandbox.name === runnerName)).toHaveLength(0);
+  });
+
+  it("leaves a busy runner alone: it is running a job, maybe another one", async () => {
+    const { github, message, workerEnv, runnerName } = setup("dlq-busy");
+    await github.seed({
+      runners: [{ repository: message.job.repository, name: runnerName, status: "online", busy: true }],
+    });
+    const { lines, sink } = collectingSink();
+    await run(createQueueConsumer({ logSink: sink }), message, workerEnv, "actions-on-modal-jobs-dlq");
+    expect((await github.runners()).filter((runner) => runner.name === runnerName)).toHaveLength(1);
+    expect(lines.some((line) => line.msg === "runner is busy; left alone")).toBe(true);
+  });
+});
+
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
