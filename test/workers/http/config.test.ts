@@ -121,7 +121,11 @@ describe("a misconfigured Worker", () => {
   it("still accepts deliveries when only the dispatch side is missing a credential", async () => {
     const request = await delivery(JSON.stringify(workflowJob("queued")));
     const vars = withVars({ MODAL_TOKEN_SECRET: "" });
-    const response = await app.fetch(request, { ...vars, JOBS_QUEUE: env.RECORDED_QUEUE }, createExecutionContext());
+    const response = await app.fetch(
+      request,
+      { ...vars, JOBS_QUEUE: env.RECORDED_QUEUE },
+      createExecutionContext(),
+    );
     expect(response.status).toBe(202);
   });
 });

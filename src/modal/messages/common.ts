@@ -1,0 +1,66 @@
+/**
+ * Small messages shared by several calls. Field numbers are the ones in the official SDK's generated code
+ * (`modal@0.11.1`, `dist/index.js`), which the conformance test holds us to.
+ */
+import { ProtoDecodeError, readMessage } from "../protobuf/reader.ts";
+import type { ProtoWriter } from "../protobuf/writer.ts";
+
+/** `GenericResult.status` */
+export const GenericStatus = {
+  UNSPECIFIED: 0,
+  SUCCESS: 1,
+  FAILURE: 2,
+  TERMINATED: 3,
+  TIMEOUT: 4,
+  INIT_FAILURE: 5,
+  INTERNAL_FAILURE: 6,
+  IDLE_TIMEOUT: 7,
+  MEMORY_MANAGER_EVICTION: 8,
+} as const;
+
+/** `ObjectCreationType` */
+export const ObjectCreationType = { UNSPECIFIED: 0, CREATE_IF_MISSING: 1, EPHEMERAL: 5 } as const;
+
+export interface GenericResult {
+  status: number;
+  exception: string;
+  exitcode: number;
+}
+
+/** GenericResult: status=1 int32, exception=2 string, exitcode=3 int32. */
+export function decodeGenericResult(bytes: Uint8Array): GenericResult {
+  const result: GenericResult = { status: 0, exception: "", exitcode: 0 };
+  readMessage(bytes, (reader, field, wireType) => {
+    if (field === 1) result.status = reader.int32(wireType);
+    else if (field === 2) result.exception = reader.string(wireType);
+    else if (field === 3) result.exitcode = reader.int32(wireType);
+    else return false;
+    return true;
+  });
+  return result;
+}
+
+/** SandboxTag: tag_name=1, tag_value=2; repeated in requests as a list in `Object.entries` order. */
+export function writeTags(writer: ProtoWriter, field: number, tags: Readonly<Record<string, string>>): void {
+  writer.repeatedMessage(field, Object.entries(tags), (tag, [name, value]) => {
+    tag.string(1, name).string(2, value);
+  });
+}
+
+export function decodeTag(bytes: Uint8Array): [string, string] {
+  let name = "";
+  let value = "";
+  readMessage(bytes, (reader, field, wireType) => {
+    if (field === 1) name = reader.string(wireType);
+    else if (field === 2) value = reader.string(wireType);
+    else return false;
+    return true;
+  });
+  if (name === "") throw new ProtoDecodeError("SandboxTag without tag_name");
+  return [name, value];
+}
+
+/** StringMap: contents=1 map<string, string>. */
+export function writeStringMap(writer: ProtoWriter, contents: Readonly<Record<string, string>>): void {
+  writer.stringMap(1, contents);
+}

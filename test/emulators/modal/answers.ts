@@ -1,0 +1,61 @@
+/** How the emulator's HTTP/1.1 answers are built: plain text, trailers-only gRPC errors, raw injected bodies. */
+import { ProtoWriter } from "../../../src/modal/protobuf/writer.ts";
+import type { EmulatorResponse, Outcome } from "./emulator.ts";
+import type { FailRule } from "./state.ts";
+
+const encoder = new TextEncoder();
+
+export function text(status: number, body: string): EmulatorResponse {
+  return { status, headers: { "content-type": "text/plain" }, body: encoder.encode(body), delayMs: 0 };
+}
+
+export function trailersOnly(outcome: Extract<Outcome, { ok: false }>, delayMs: number): EmulatorResponse {
+  const headers: Record<string, string> = {
+    "content-type": "application/grpc",
+    "grpc-status": String(outcome.code),
+    "grpc-message": encodeURIComponent(outcome.message),
+  };
+  if (outcome.retryAfterSeconds !== undefined)
+    headers["grpc-status-details-bin"] = retryPolicyDetails(outcome);
+  return { status: 200, headers, body: new Uint8Array(), delayMs };
+}
+
+export function rawAnswer(rule: FailRule, delayMs: number): EmulatorResponse {
+  const body =
+    rule.bodyBase64 !== undefined
+      ? Uint8Array.from(atob(rule.bodyBase64), (char) => char.charCodeAt(0))
+      : encoder.encode(rule.body ?? "");
+  const headers: Record<string, string> = { "content-type": rule.contentType ?? "text/html" };
+  if (rule.retryAfterSeconds !== undefined) headers["retry-after"] = String(rule.retryAfterSeconds);
+  return { status: rule.httpStatus ?? 200, headers, body, delayMs };
+}
+
+/** google.rpc.Status{ code=1, message=2, details=3 → Any{ type_url=1, value=2 → RPCRetryPolicy{ retry_after_secs=1 } } }. */
+function retryPolicyDetails(outcome: Extract<Outcome, { ok: false }>): string {
+  const policy = new ProtoWriter().float(1, outcome.retryAfterSeconds ?? 0).finish();
+  const status = new ProtoWriter()
+    .int32(1, outcome.code)
+    .string(2, outcome.message)
+    .message(3, (any) => any.string(1, "type.googleapis.com/modal.client.RPCRetryPolicy").bytes(2, policy))
+    .finish();
+  return btoa(Array.from(status, (byte) => String.fromCharCode(byte)).join(""));
+}
+
+export function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+export function includesBytes(haystack: Uint8Array, needle: Uint8Array): boolean {
+  outer: for (let start = 0; start + needle.length <= haystack.length; start++) {
+    for (let index = 0; index < needle.length; index++)
+      if (haystack[start + index] !== needle[index]) continue outer;
+    return true;
+  }
+  return false;
+}
