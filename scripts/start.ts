@@ -175,9 +175,9 @@ if (hasRealCredentials()) {
       first,
     );
     await send(
-      `job ${base + 1} queued, labels self-hosted,modal,gpu`,
+      `job ${base + 1} queued, labels self-hosted,modal,linux`,
       base + 1,
-      ["self-hosted", "modal", "gpu"],
+      ["self-hosted", "modal", "linux"],
       "acme/web",
       crypto.randomUUID(),
     );
