@@ -6,6 +6,7 @@
  * `@octokit/auth-app` was evaluated for this: it bundles for workerd, but its WebCrypto path refuses PKCS#1 keys
  * and its clock is not injectable, so we would have written this file anyway.
  */
+import { concatBytes } from "../bytes.ts";
 import { PermanentError } from "../errors.ts";
 
 /** GitHub recommends backdating `iat` by 60 s against clock drift. */
@@ -57,16 +58,6 @@ function der(tag: number, contents: Uint8Array): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 // version 0, AlgorithmIdentifier { rsaEncryption (1.2.840.113549.1.1.1), NULL }
 const PKCS8_VERSION = Uint8Array.of(0x02, 0x01, 0x00);
 const RSA_ALGORITHM_IDENTIFIER = Uint8Array.of(
@@ -89,7 +80,7 @@ const RSA_ALGORITHM_IDENTIFIER = Uint8Array.of(
 
 /** PKCS#8 `PrivateKeyInfo` around a PKCS#1 `RSAPrivateKey` (RFC 5208 §5). */
 export function pkcs1ToPkcs8(pkcs1: Uint8Array): Uint8Array<ArrayBuffer> {
-  return der(0x30, concat(PKCS8_VERSION, RSA_ALGORITHM_IDENTIFIER, der(0x04, pkcs1)));
+  return der(0x30, concatBytes([PKCS8_VERSION, RSA_ALGORITHM_IDENTIFIER, der(0x04, pkcs1)]));
 }
 
 /**

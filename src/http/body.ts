@@ -2,6 +2,8 @@
  * Reads a request body as raw bytes, refusing it as soon as it passes `limit` — before it is all in memory. The
  * signature is computed over exactly these bytes, so nothing may decode or re-encode them first.
  */
+import { concatBytes } from "../bytes.ts";
+
 export type BodyRead = { ok: true; bytes: Uint8Array } | { ok: false; reason: "too_large" };
 
 export async function readBody(request: Request, limit: number): Promise<BodyRead> {
@@ -30,11 +32,5 @@ export async function readBody(request: Request, limit: number): Promise<BodyRea
     chunks.push(value);
   }
   if (chunks.length === 1 && chunks[0] !== undefined) return { ok: true, bytes: chunks[0] };
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return { ok: true, bytes };
+  return { ok: true, bytes: concatBytes(chunks) };
 }
