@@ -9,5 +9,7 @@ declare module "vitest" {
     githubEmulatorUrl: string;
     /** Base URL of the Modal emulator (test/emulators/modal); `/ns/<name>` prefixes give isolated state. */
     modalEmulatorUrl: string;
+    /** Base URL of the Modal launcher emulator (test/emulators/launcher); `/ns/<name>` prefixes give isolated state. */
+    launcherEmulatorUrl: string;
   }
 }

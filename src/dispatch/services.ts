@@ -7,6 +7,7 @@ import type { GitHubClient } from "../github/client.ts";
 import { createGitHubClientFromConfig } from "../github/from-config.ts";
 import type { Logger } from "../log.ts";
 import { createModalClient } from "../modal/client.ts";
+import { createLauncherClient } from "../modal/launcher-client.ts";
 import type { SandboxProvider } from "../modal/provider.ts";
 
 export interface Services {
@@ -26,7 +27,16 @@ const IMAGE_BUILD_WAIT_MS = 60_000;
 export function createServices(config: DispatchConfig, deps: ServiceDeps): Services {
   const github = createGitHubClientFromConfig(config.github, deps);
   if (config.modal.mode === "launcher") {
-    throw new Error("MODAL_LAUNCHER_URL is set, but the launcher adapter is not available in this build");
+    const sandboxes = createLauncherClient({
+      url: config.modal.launcherUrl,
+      proxyTokenId: config.modal.proxyTokenId,
+      proxyTokenSecret: config.modal.proxyTokenSecret,
+      launcherSecret: config.modal.launcherSecret,
+      fetch: deps.fetch,
+      now: deps.now,
+      logger: deps.logger,
+    });
+    return { github, sandboxes };
   }
   const sandboxes = createModalClient({
     serverUrl: config.modal.serverUrl,

@@ -1,19 +1,24 @@
 /**
- * Runs in Node before any test: loads the real webhook payloads our fixtures start from, and starts the GitHub and
- * Modal emulators on loopback. Tests in workerd reach the emulators over HTTP, exactly as the Worker does.
+ * Runs in Node before any test: loads the real webhook payloads our fixtures start from, and starts the GitHub,
+ * Modal and launcher emulators on loopback. Tests in workerd reach the emulators over HTTP, exactly as the Worker
+ * does.
  */
 import type { TestProject } from "vitest/node";
 import { loadWebhookExamples } from "../../scripts/lib/webhook-examples.ts";
 import { startGitHubEmulator } from "../emulators/github/server.ts";
+import { startLauncherEmulator } from "../emulators/launcher/server.ts";
 import { startModalEmulator } from "../emulators/modal/server.ts";
 
 export default async function setup(project: TestProject) {
   project.provide("webhookExamples", loadWebhookExamples());
   const github = await startGitHubEmulator();
   const modal = await startModalEmulator();
+  // Its own server for now; its handler can later be mounted in the Modal emulator to share sandbox state.
+  const launcher = await startLauncherEmulator();
   project.provide("githubEmulatorUrl", github.url);
   project.provide("modalEmulatorUrl", modal.url);
+  project.provide("launcherEmulatorUrl", launcher.url);
   return async () => {
-    await Promise.all([github.close(), modal.close()]);
+    await Promise.all([github.close(), modal.close(), launcher.close()]);
   };
 }
