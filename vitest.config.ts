@@ -1,5 +1,7 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
-import { defineConfig } from "vitest/config";
+import { defineConfig, type TestProjectInlineConfiguration } from "vitest/config";
+import { DEFAULT_LAUNCHER_SECRET } from "./test/emulators/launcher/control.ts";
+import { TEST_PROXY_TOKEN } from "./test/support/credentials.ts";
 
 // Offline: no telemetry, no update check, no request for Cloudflare's `cf` object.
 process.env.WRANGLER_SEND_METRICS = "false";
@@ -8,44 +10,88 @@ process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
 
 export const TEST_WEBHOOK_SECRET = "test-webhook-secret-0123456789";
 
+interface EmulatorUrls {
+  githubEmulatorUrl: string;
+  modalEmulatorUrl: string;
+  launcherEmulatorUrl: string;
+}
+
+/**
+ * A project whose Worker runs in workerd with one of the two SandboxProvider adapters; its queue consumer calls
+ * the emulators' `namespace`. The dispatch tests run in both, so both adapters are proven by the same tests.
+ */
+function workersProject(options: {
+  name: string;
+  include: string[];
+  adapter: "direct" | "launcher";
+  namespace: string;
+}): TestProjectInlineConfiguration {
+  const modalVars = (urls: EmulatorUrls): Record<string, string> =>
+    options.adapter === "direct"
+      ? { MODAL_SERVER_URL: `${urls.modalEmulatorUrl}/ns/${options.namespace}` }
+      : {
+          MODAL_LAUNCHER_URL: `${urls.launcherEmulatorUrl}/ns/${options.namespace}`,
+          MODAL_PROXY_TOKEN_ID: TEST_PROXY_TOKEN.id,
+          MODAL_PROXY_TOKEN_SECRET: TEST_PROXY_TOKEN.secret,
+          LAUNCHER_SECRET: DEFAULT_LAUNCHER_SECRET,
+        };
+  return {
+    extends: true,
+    plugins: [
+      cloudflareTest(async ({ inject }) => ({
+        main: "./src/index.ts",
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+            GITHUB_TOKEN: "ghp_testtoken0000000000000000000000000000",
+            GITHUB_API_URL: `${inject("githubEmulatorUrl")}/ns/${options.namespace}`,
+            MODAL_TOKEN_ID: "ak-testtokenid000000",
+            MODAL_TOKEN_SECRET: "as-testtokensecret000000",
+            ...modalVars({
+              githubEmulatorUrl: inject("githubEmulatorUrl"),
+              modalEmulatorUrl: inject("modalEmulatorUrl"),
+              launcherEmulatorUrl: inject("launcherEmulatorUrl"),
+            }),
+          },
+          queueProducers: { RECORDED_QUEUE: { queueName: "test-recorded-jobs" } },
+          serviceBindings: { QUEUE_RECORDER: "queue-recorder" },
+          workers: [
+            {
+              name: "queue-recorder",
+              modules: true,
+              scriptPath: "./test/support/queue-recorder.js",
+              compatibilityDate: "2026-04-26",
+              queueConsumers: { "test-recorded-jobs": { maxBatchTimeout: 0.05 } },
+            },
+          ],
+        },
+      })),
+    ],
+    test: {
+      name: options.name,
+      include: options.include,
+      provide: { sandboxAdapter: options.adapter, workerNamespace: options.namespace },
+    },
+  };
+}
+
 export default defineConfig({
   test: {
     globalSetup: ["./test/setup/global-setup.ts"],
     projects: [
-      {
-        extends: true,
-        plugins: [
-          cloudflareTest(async ({ inject }) => ({
-            main: "./src/index.ts",
-            wrangler: { configPath: "./wrangler.toml" },
-            miniflare: {
-              bindings: {
-                WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
-                GITHUB_TOKEN: "ghp_testtoken0000000000000000000000000000",
-                GITHUB_API_URL: `${inject("githubEmulatorUrl")}/ns/worker`,
-                MODAL_TOKEN_ID: "ak-testtokenid000000",
-                MODAL_TOKEN_SECRET: "as-testtokensecret000000",
-                MODAL_SERVER_URL: `${inject("modalEmulatorUrl")}/ns/worker`,
-              },
-              queueProducers: { RECORDED_QUEUE: { queueName: "test-recorded-jobs" } },
-              serviceBindings: { QUEUE_RECORDER: "queue-recorder" },
-              workers: [
-                {
-                  name: "queue-recorder",
-                  modules: true,
-                  scriptPath: "./test/support/queue-recorder.js",
-                  compatibilityDate: "2026-04-26",
-                  queueConsumers: { "test-recorded-jobs": { maxBatchTimeout: 0.05 } },
-                },
-              ],
-            },
-          })),
-        ],
-        test: {
-          name: "workers",
-          include: ["test/workers/**/*.test.ts"],
-        },
-      },
+      workersProject({
+        name: "workers",
+        include: ["test/workers/**/*.test.ts"],
+        adapter: "direct",
+        namespace: "worker",
+      }),
+      workersProject({
+        name: "workers-launcher",
+        include: ["test/workers/dispatch/**/*.test.ts"],
+        adapter: "launcher",
+        namespace: "worker-launcher",
+      }),
       {
         extends: true,
         test: {

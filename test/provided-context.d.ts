@@ -11,5 +11,9 @@ declare module "vitest" {
     modalEmulatorUrl: string;
     /** Base URL of the Modal launcher emulator (test/emulators/launcher); `/ns/<name>` prefixes give isolated state. */
     launcherEmulatorUrl: string;
+    /** Which SandboxProvider adapter this test project's Worker uses (set per project in vitest.config.ts). */
+    sandboxAdapter: "direct" | "launcher";
+    /** The emulator namespace the project's Worker is configured with. */
+    workerNamespace: string;
   }
 }

@@ -1,18 +1,19 @@
 /**
- * For end-to-end tests through the Worker itself: its queue consumer calls the emulators' `worker` namespaces
- * (vitest.config.ts), so tests share them and keep apart by repository and job id.
+ * For end-to-end tests through the Worker itself: its queue consumer calls the emulators' namespace of the test
+ * project (vitest.config.ts), so tests share it and keep apart by repository and job id.
  */
 import { env, exports } from "cloudflare:workers";
 import { inject } from "vitest";
 import { githubEmulator } from "../emulators/github/control-client.ts";
-import { modalEmulator } from "../emulators/modal/control-client.ts";
 import type { JobOverrides } from "../../scripts/lib/payloads.ts";
 import { ledgerFor } from "../../src/ledger/job-ledger.ts";
 import type { JobRecord } from "../../src/ledger/types.ts";
+import { sandboxBackend } from "./sandbox-backend.ts";
 import { delivery, workflowJob } from "./webhook.ts";
 
-export const github = () => githubEmulator(inject("githubEmulatorUrl"), "worker");
-export const modal = () => modalEmulator(inject("modalEmulatorUrl"), "worker");
+export const github = () => githubEmulator(inject("githubEmulatorUrl"), inject("workerNamespace"));
+/** The Modal side, through whichever adapter the project's Worker uses. */
+export const sandboxes = () => sandboxBackend(inject("workerNamespace"));
 
 let repoCounter = 0;
 /** A repository of its own for each test, so emulator records and failure rules stay apart. */

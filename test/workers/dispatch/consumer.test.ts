@@ -12,7 +12,7 @@ import { toJobMessage } from "../../../src/jobs/message.ts";
 import { ledgerFor } from "../../../src/ledger/job-ledger.ts";
 import { WorkflowJobPayloadSchema } from "../../../src/jobs/workflow-job.ts";
 import { githubEmulator } from "../../emulators/github/control-client.ts";
-import { modalEmulator } from "../../emulators/modal/control-client.ts";
+import { sandboxBackend } from "../../support/sandbox-backend.ts";
 import { withVars } from "../../support/vars.ts";
 import { workflowJob } from "../../support/webhook.ts";
 
@@ -21,8 +21,8 @@ const JIT_ROUTE = "POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig
 function setup(name: string) {
   const namespace = `${name}-${crypto.randomUUID().slice(0, 8)}`;
   const github = githubEmulator(inject("githubEmulatorUrl"), namespace);
-  const modal = modalEmulator(inject("modalEmulatorUrl"), namespace);
-  const workerEnv = withVars({ GITHUB_API_URL: github.url, MODAL_SERVER_URL: modal.url });
+  const modal = sandboxBackend(namespace);
+  const workerEnv = withVars({ GITHUB_API_URL: github.url, ...modal.vars });
   const payload = WorkflowJobPayloadSchema.parse(workflowJob("queued", { repository: `${namespace}/repo` }));
   const message = toJobMessage(payload, "job.queued", crypto.randomUUID(), Date.now());
   return { github, modal, workerEnv, message, runnerName: `modal-${message.job.id}-1` };
@@ -67,15 +67,17 @@ describe("messages the consumer cannot use", () => {
   });
 
   it("keeps a job queued (retried later, not dropped) while Modal credentials are missing", async () => {
-    const { message, workerEnv } = setup("noconfig");
+    const { message, workerEnv, modal } = setup("noconfig");
     const { lines, sink } = collectingSink();
+    const token = modal.adapter === "direct" ? "MODAL_TOKEN_ID" : "MODAL_PROXY_TOKEN_ID";
     const result = await run(createQueueConsumer({ logSink: sink, random: () => 1 }), message, {
       ...workerEnv,
-      MODAL_TOKEN_ID: "",
+      [token]: "",
     });
     expect(result.retryMessages).toHaveLength(1);
     const line = lines.find((entry) => entry.msg === "dispatch is not configured; the job stays queued");
-    expect(line).toMatchObject({ problems: ["MODAL_TOKEN_ID is required"], delaySeconds: 60 });
+    const problem = modal.adapter === "direct" ? "is required" : "is required with MODAL_LAUNCHER_URL";
+    expect(line).toMatchObject({ problems: [`${token} ${problem}`], delaySeconds: 60 });
   });
 });
 
@@ -100,7 +102,7 @@ describe("a Worker that dies between two steps", () => {
   it("after the runner registration: the redelivery replaces the registration and starts one sandbox", async () => {
     const { github, modal, message, workerEnv, runnerName } = setup("crash-jit");
     const dying = createQueueConsumer({
-      fetch: dyingFetch((url) => url.endsWith("/SandboxCreateV2"), false),
+      fetch: dyingFetch((url) => url.endsWith(modal.startPath), false),
     });
     void run(dying, message, workerEnv);
     await waitUntil(async () => (await github.runners()).some((runner) => runner.name === runnerName));
@@ -124,7 +126,7 @@ describe("a Worker that dies between two steps", () => {
 
   it("after the sandbox was created: the redelivery adopts that sandbox and registers nothing new", async () => {
     const { github, modal, message, workerEnv, runnerName } = setup("crash-sandbox");
-    const dying = createQueueConsumer({ fetch: dyingFetch((url) => url.endsWith("/SandboxCreateV2"), true) });
+    const dying = createQueueConsumer({ fetch: dyingFetch((url) => url.endsWith(modal.startPath), true) });
     void run(dying, message, workerEnv);
     await waitUntil(async () => (await modal.sandboxes()).some((sandbox) => sandbox.name === runnerName));
 
@@ -140,9 +142,9 @@ describe("a Worker that dies between two steps", () => {
   });
 
   it("a redelivery while the first attempt still holds the lease is told to come back later", async () => {
-    const { message, workerEnv } = setup("busy");
+    const { message, workerEnv, modal } = setup("busy");
     const dying = createQueueConsumer({
-      fetch: dyingFetch((url) => url.endsWith("/SandboxCreateV2"), false),
+      fetch: dyingFetch((url) => url.endsWith(modal.startPath), false),
     });
     void run(dying, message, workerEnv);
     await waitUntil(async () => {
@@ -162,7 +164,7 @@ describe("a Worker that dies between two steps", () => {
 describe("the dead-letter queue", () => {
   it("fails the job, deregisters its idle runner and terminates nothing that is not there", async () => {
     const { github, modal, message, workerEnv, runnerName } = setup("dlq");
-    await modal.fail({ method: "SandboxCreateV2", grpcCode: 14, count: 100 });
+    await modal.failStart({ kind: "unavailable", count: 100 });
     const first = await run(createQueueConsumer({ random: () => 0 }), message, workerEnv);
     expect(first.retryMessages).toHaveLength(1);
     expect((await github.runners()).some((runner) => runner.name === runnerName)).toBe(true);
@@ -171,7 +173,7 @@ describe("the dead-letter queue", () => {
     expect(result.explicitAcks).toHaveLength(1);
     const record = await ledgerFor(env.LEDGER, message.job.owner).getJob(message.job.id);
     expect(record?.state).toBe("failed");
-    expect(record?.lastError).toMatch(/^gave up after 1 attempts: .*UNAVAILABLE/);
+    expect(record?.lastError).toMatch(/^gave up after 1 attempts: .*(UNAVAILABLE|modal_unavailable)/);
     expect((await github.runners()).some((runner) => runner.name === runnerName)).toBe(false);
     expect((await modal.sandboxes()).filter((sandbox) => sandbox.name === runnerName)).toHaveLength(0);
   });
