@@ -32,9 +32,7 @@ const worker = await startLocalWorker({
     WEBHOOK_SECRET: SECRET,
     GITHUB_TOKEN: DEMO_CREDENTIALS.githubToken,
     GITHUB_API_URL: emulators.github.url,
-    MODAL_TOKEN_ID: DEMO_CREDENTIALS.modalTokenId,
-    MODAL_TOKEN_SECRET: DEMO_CREDENTIALS.modalTokenSecret,
-    MODAL_SERVER_URL: emulators.modal.url,
+    ...emulators.modalVars("direct"),
   },
 });
 

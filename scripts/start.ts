@@ -4,7 +4,7 @@
  * a few signed deliveries and prints each job's path as it happens; then it keeps running. With real credentials
  * in `.dev.vars` it runs the Worker against GitHub and Modal instead, and sends nothing.
  *
- *   npm start [-- --no-demo]
+ *   npm start [-- --no-demo] [-- --modal=direct|launcher]   (or MODAL_MODE=launcher npm start)
  */
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -14,7 +14,16 @@ import { adaptWorkflowJob, signedHeaders } from "./lib/payloads.ts";
 import { loadWebhookExamples } from "./lib/webhook-examples.ts";
 import { startWranglerDev } from "./lib/wrangler-dev.ts";
 
-const { values } = parseArgs({ options: { "no-demo": { type: "boolean", default: false } } });
+const { values } = parseArgs({
+  options: {
+    "no-demo": { type: "boolean", default: false },
+    modal: { type: "string", default: process.env.MODAL_MODE ?? "direct" },
+  },
+});
+if (values.modal !== "direct" && values.modal !== "launcher") {
+  throw new Error("--modal must be direct or launcher");
+}
+const mode: "direct" | "launcher" = values.modal;
 const DEMO_SECRET = "demo-webhook-secret-0123456789";
 const NAMESPACE = "demo";
 
@@ -103,18 +112,22 @@ if (hasRealCredentials()) {
   const repositories = ["acme/api", "acme/web"];
   const emulators = await startEmulators({ namespace: NAMESPACE, repositories });
   console.log(`  GitHub emulator  ${emulators.github.url}  ${dim("(GitHub REST JSON)")}`);
-  console.log(
-    `  Modal emulator   ${emulators.modal.url}  ${dim("(Modal gRPC frames + protobuf, direct mode)")}`,
-  );
+  if (mode === "direct") {
+    console.log(`  Modal emulator   ${emulators.modal.url}  ${dim("(Modal gRPC frames + protobuf)")}`);
+  } else {
+    console.log(
+      `  Launcher         ${emulators.launcher.url}  ${dim("(modal/launcher.py's protocol: signed JSON)")}`,
+    );
+  }
+  const other = mode === "direct" ? "--modal=launcher" : "--modal=direct";
+  console.log(`  Modal mode       ${bold(mode)}  ${dim(`(npm start -- ${other} for the other adapter)`)}`);
 
   const worker = await startWranglerDev({
     vars: {
       WEBHOOK_SECRET: DEMO_SECRET,
       GITHUB_TOKEN: DEMO_CREDENTIALS.githubToken,
       GITHUB_API_URL: emulators.github.url,
-      MODAL_TOKEN_ID: DEMO_CREDENTIALS.modalTokenId,
-      MODAL_TOKEN_SECRET: DEMO_CREDENTIALS.modalTokenSecret,
-      MODAL_SERVER_URL: emulators.modal.url,
+      ...emulators.modalVars(mode),
       ALLOWED_REPOS: "acme/*",
     },
     onLine: (line) => {
@@ -195,14 +208,14 @@ if (hasRealCredentials()) {
     const jits = (await emulators.github.requests()).filter((request) =>
       request.path.endsWith("/generate-jitconfig"),
     );
-    const sandboxes = await emulators.modal.sandboxes();
+    const sandboxes = await emulators.sandboxes(mode);
     console.log(
       bold("\nWhat GitHub and Modal saw:") +
         ` ${jits.length} JIT registrations, ${sandboxes.length} sandboxes ${dim("(2 of each expected: the redelivery and the job that is not ours start nothing)")}`,
     );
     for (const sandbox of sandboxes) {
       console.log(
-        `  sandbox ${sandbox.id}  name ${sandbox.name}  tags ${JSON.stringify(sandbox.tags)}  env keys ${Object.keys(sandbox.env).join(", ")}`,
+        `  sandbox ${sandbox.id}  name ${sandbox.name}  tags ${JSON.stringify(sandbox.tags)}  env keys ${sandbox.envKeys.join(", ")}`,
       );
     }
   }

@@ -1,38 +1,80 @@
 /**
- * Both emulators on loopback, seeded for the offline demo and benchmarks: a token GitHub accepts, the
- * repositories the demo uses, and the only Modal token pair the Modal emulator accepts.
+ * The emulators on loopback, seeded for the offline demo and benchmarks: a token GitHub accepts, the repositories
+ * the demo uses, the only Modal token pair the Modal emulator accepts, and the launcher's proxy token and secret.
  */
 import { githubEmulator } from "../../test/emulators/github/control-client.ts";
+import { launcherEmulator } from "../../test/emulators/launcher/control-client.ts";
+import { startLauncherEmulator } from "../../test/emulators/launcher/server.ts";
 import { startGitHubEmulator } from "../../test/emulators/github/server.ts";
 import { modalEmulator } from "../../test/emulators/modal/control-client.ts";
 import { startModalEmulator } from "../../test/emulators/modal/server.ts";
 
-export interface DemoCredentials {
-  githubToken: string;
-  modalTokenId: string;
-  modalTokenSecret: string;
-}
-
-export const DEMO_CREDENTIALS: DemoCredentials = {
+export const DEMO_CREDENTIALS = {
   githubToken: "ghp_demo000000000000000000000000000000000",
   modalTokenId: "ak-demo0000000000000000",
   modalTokenSecret: "as-demo0000000000000000",
-};
+  proxyTokenId: "wk-demo0000000000000000",
+  proxyTokenSecret: "ws-demo0000000000000000",
+  launcherSecret: "demo-launcher-secret-0123456789",
+} as const;
 
 export async function startEmulators(options: { namespace: string; repositories: string[] }) {
-  const [githubServer, modalServer] = await Promise.all([startGitHubEmulator(), startModalEmulator()]);
+  const [githubServer, modalServer, launcherServer] = await Promise.all([
+    startGitHubEmulator(),
+    startModalEmulator(),
+    startLauncherEmulator(),
+  ]);
   const github = githubEmulator(githubServer.url, options.namespace);
   const modal = modalEmulator(modalServer.url, options.namespace);
+  const launcher = launcherEmulator(launcherServer.url, options.namespace);
   await github.seed({
     tokens: [{ token: DEMO_CREDENTIALS.githubToken }],
     repositories: options.repositories,
   });
   await modal.credentials(DEMO_CREDENTIALS.modalTokenId, DEMO_CREDENTIALS.modalTokenSecret);
+  await launcher.settings({
+    proxyTokenId: DEMO_CREDENTIALS.proxyTokenId,
+    proxyTokenSecret: DEMO_CREDENTIALS.proxyTokenSecret,
+    launcherSecret: DEMO_CREDENTIALS.launcherSecret,
+  });
   return {
     github,
     modal,
+    launcher,
+    /** Worker variables that reach Modal through `mode`: the direct gRPC client, or the launcher. */
+    modalVars(mode: "direct" | "launcher"): Record<string, string> {
+      return mode === "direct"
+        ? {
+            MODAL_TOKEN_ID: DEMO_CREDENTIALS.modalTokenId,
+            MODAL_TOKEN_SECRET: DEMO_CREDENTIALS.modalTokenSecret,
+            MODAL_SERVER_URL: modal.url,
+          }
+        : {
+            MODAL_LAUNCHER_URL: launcher.url,
+            MODAL_PROXY_TOKEN_ID: DEMO_CREDENTIALS.proxyTokenId,
+            MODAL_PROXY_TOKEN_SECRET: DEMO_CREDENTIALS.proxyTokenSecret,
+            LAUNCHER_SECRET: DEMO_CREDENTIALS.launcherSecret,
+          };
+    },
+    /** Sandboxes started so far, whichever way. */
+    async sandboxes(mode: "direct" | "launcher") {
+      if (mode === "direct") {
+        return (await modal.sandboxes()).map((sandbox) => ({
+          id: sandbox.id,
+          name: sandbox.name ?? "",
+          tags: sandbox.tags,
+          envKeys: Object.keys(sandbox.env),
+        }));
+      }
+      return (await launcher.sandboxes()).map((sandbox) => ({
+        id: sandbox.sandboxId,
+        name: sandbox.name,
+        tags: sandbox.tags,
+        envKeys: Object.keys(sandbox.env),
+      }));
+    },
     async close() {
-      await Promise.all([githubServer.close(), modalServer.close()]);
+      await Promise.all([githubServer.close(), modalServer.close(), launcherServer.close()]);
     },
   };
 }
