@@ -33,6 +33,8 @@ const worker = await startLocalWorker({
     GITHUB_TOKEN: DEMO_CREDENTIALS.githubToken,
     GITHUB_API_URL: emulators.github.url,
     ...emulators.modalVars("direct"),
+    // Nothing completes jobs here, so a runner cap would park most of the burst: measure dispatch without one.
+    MAX_RUNNERS_PER_OWNER: "0",
   },
 });
 

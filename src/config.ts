@@ -71,6 +71,8 @@ export interface RunnerConfig {
   memoryMiB: number;
   timeoutSeconds: number;
   gpu: string | undefined;
+  /** Live runners allowed per repository owner; 0 means no cap. */
+  maxPerOwner: number;
 }
 
 export interface DispatchConfig {
@@ -309,6 +311,7 @@ const DispatchEnvSchema = z.object({
   // Modal's maximum sandbox lifetime is 24 hours.
   SANDBOX_TIMEOUT_SECONDS: integer(3600, 60, 24 * 60 * 60),
   SANDBOX_GPU: pattern(/^[A-Za-z0-9-]+(:\d+)?$/, "must be a Modal GPU type such as A10G or H100:2"),
+  MAX_RUNNERS_PER_OWNER: integer(50, 0, 100_000),
 });
 
 function problemsOf(error: z.core.$ZodError): ConfigProblem[] {
@@ -436,6 +439,7 @@ function dispatchSection(env: Env): Section<DispatchConfig> {
         memoryMiB: vars.SANDBOX_MEMORY_MB,
         timeoutSeconds: vars.SANDBOX_TIMEOUT_SECONDS,
         gpu: vars.SANDBOX_GPU,
+        maxPerOwner: vars.MAX_RUNNERS_PER_OWNER,
       },
     },
   };

@@ -4,7 +4,7 @@
  */
 import { describeProblems, type DispatchConfig, loadConfig, secretValues } from "../config.ts";
 import { UpstreamError } from "../errors.ts";
-import { JobMessageSchema } from "../jobs/message.ts";
+import { type JobMessage, JobMessageSchema } from "../jobs/message.ts";
 import { ledgerFor } from "../ledger/job-ledger.ts";
 import { createLogger, errorFields, type LogSink } from "../log.ts";
 import { retryDelaySeconds } from "./backoff.ts";
@@ -70,9 +70,16 @@ export function createQueueConsumer(options: ConsumerOptions = {}) {
       }
       const dispatch = config.dispatch.value;
       const ledger = ledgerFor(env.LEDGER, body.job.owner);
+      const requeue = async (messages: JobMessage[]) => {
+        if (messages.length === 0) return;
+        await env.JOBS_QUEUE.sendBatch(messages.map((released) => ({ body: released, contentType: "json" })));
+        mlog.info("parked jobs sent back to the queue", {
+          jobIds: messages.map((released) => String(released.job.id)),
+        });
+      };
       try {
         if (body.kind !== "job.queued" && !deadLetter) {
-          await recordLifecycle(ledger, body, now(), mlog);
+          await recordLifecycle(ledger, body, now(), mlog, requeue);
           message.ack();
           return;
         }
@@ -82,7 +89,15 @@ export function createQueueConsumer(options: ConsumerOptions = {}) {
           services.set(dispatch, built);
         }
         const github = built.github.forInstallation(body.job.installationId);
-        const deps = { config: dispatch, github, sandboxes: built.sandboxes, ledger, now, log: mlog };
+        const deps = {
+          config: dispatch,
+          github,
+          sandboxes: built.sandboxes,
+          ledger,
+          now,
+          log: mlog,
+          requeue,
+        };
         if (deadLetter) {
           await handleDeadLetter(deps, body, message.attempts);
           message.ack();
@@ -90,8 +105,7 @@ export function createQueueConsumer(options: ConsumerOptions = {}) {
         }
         const result = await dispatchJob(
           { ...deps, cache, leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS },
-          body.job,
-          body.receivedAt,
+          body,
         );
         if (result.kind === "busy") {
           const delaySeconds = Math.ceil(result.retryInMs / 1000) + 1;
@@ -100,6 +114,12 @@ export function createQueueConsumer(options: ConsumerOptions = {}) {
           return;
         }
         if (result.kind === "skipped") mlog.info("job skipped", { reason: result.reason });
+        if (result.kind === "parked") {
+          mlog.info("job parked: the owner is at MAX_RUNNERS_PER_OWNER", {
+            liveRunners: result.liveRunners,
+            maxRunners: result.maxRunners,
+          });
+        }
         message.ack();
       } catch (error) {
         const delaySeconds = retryDelaySeconds({

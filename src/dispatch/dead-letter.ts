@@ -18,6 +18,8 @@ export interface DeadLetterDeps {
   ledger: DurableObjectStub<JobLedger>;
   now: () => number;
   log: Logger;
+  /** Sends parked jobs that a freed slot lets through back to the queue. */
+  requeue: (messages: JobMessage[]) => Promise<void>;
 }
 
 export async function handleDeadLetter(
@@ -33,7 +35,8 @@ export async function handleDeadLetter(
   }
   const before = await deps.ledger.getJob(job.id);
   const reason = `gave up after ${attempts} attempts${before?.lastError ? `: ${before.lastError}` : ""}`;
-  const record = await deps.ledger.fail(job.id, reason, deps.now());
+  const { record, release } = await deps.ledger.fail(job.id, reason, deps.now());
+  await deps.requeue(release);
   if (record !== undefined && record.state !== "failed") {
     log.info("dead-lettered job already has a runner; nothing to clean", { state: record.state });
     return;

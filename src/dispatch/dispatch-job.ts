@@ -16,7 +16,7 @@ import type { DispatchConfig } from "../config.ts";
 import { PermanentError, RetryableError, UpstreamError } from "../errors.ts";
 import type { GitHubClient } from "../github/client.ts";
 import { runnerScopeFor } from "../github/scope.ts";
-import type { QueuedJob } from "../jobs/message.ts";
+import type { JobMessage } from "../jobs/message.ts";
 import type { JobLedger } from "../ledger/job-ledger.ts";
 import type { CacheEntry } from "../ledger/types.ts";
 import { errorFields, type Logger } from "../log.ts";
@@ -39,6 +39,8 @@ export interface DispatchDeps {
   log: Logger;
   /** How long one attempt may hold the job before another may take it over. */
   leaseMs: number;
+  /** Sends parked jobs that a freed slot lets through back to the queue. */
+  requeue: (messages: JobMessage[]) => Promise<void>;
 }
 
 export type DispatchResult =
@@ -52,22 +54,30 @@ export type DispatchResult =
     }
   | { kind: "skipped"; reason: string }
   | { kind: "busy"; retryInMs: number }
+  | { kind: "parked"; liveRunners: number; maxRunners: number }
   | { kind: "failed"; reason: string };
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-export async function dispatchJob(
-  deps: DispatchDeps,
-  job: QueuedJob,
-  receivedAt: number,
-): Promise<DispatchResult> {
+export async function dispatchJob(deps: DispatchDeps, message: JobMessage): Promise<DispatchResult> {
   const { config, github, sandboxes, ledger, now } = deps;
+  const { job, receivedAt } = message;
   const started = now();
-  const claim = await ledger.claim({ job, receivedAt, now: started, leaseMs: deps.leaseMs });
+  const claim = await ledger.claim({
+    job,
+    receivedAt,
+    now: started,
+    leaseMs: deps.leaseMs,
+    limits: { maxRunners: config.runner.maxPerOwner, runnerLifetimeMs: config.runner.timeoutSeconds * 1000 },
+    message,
+  });
   if (claim.outcome === "skip") return { kind: "skipped", reason: claim.reason };
   if (claim.outcome === "busy") return { kind: "busy", retryInMs: claim.retryInMs };
+  if (claim.outcome === "parked") {
+    return { kind: "parked", liveRunners: claim.liveRunners, maxRunners: claim.maxRunners };
+  }
 
   const { runnerName } = claim;
   const log = deps.log.child({ jobId: job.id, runnerName, repository: job.repository });
@@ -202,7 +212,8 @@ export async function dispatchJob(
       await deregister(github, scope, registeredRunnerId, log);
     }
     const reason = describe(error);
-    await ledger.fail(job.id, reason, now());
+    const { release } = await ledger.fail(job.id, reason, now());
+    await deps.requeue(release);
     log.error("dispatch failed", { ...errorFields(error) });
     return { kind: "failed", reason };
   }

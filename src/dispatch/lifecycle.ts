@@ -11,9 +11,10 @@ export async function recordLifecycle(
   message: JobMessage,
   now: number,
   log: Logger,
+  requeue: (messages: JobMessage[]) => Promise<void>,
 ): Promise<void> {
   if (message.kind === "job.queued") return;
-  const record = await ledger.recordLifecycle({
+  const { record, release } = await ledger.recordLifecycle({
     job: message.job,
     kind: message.kind,
     receivedAt: message.receivedAt,
@@ -26,4 +27,6 @@ export async function recordLifecycle(
     runnerName: message.job.runnerName ?? undefined,
     conclusion: message.job.conclusion ?? undefined,
   });
+  // A finished runner frees a slot under MAX_RUNNERS_PER_OWNER: parked jobs go back on the queue.
+  await requeue(release);
 }

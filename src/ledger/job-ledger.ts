@@ -7,8 +7,10 @@
  * per second per owner), and per-owner caches (Modal app and image ids, runner version) are filled once per owner.
  */
 import { DurableObject } from "cloudflare:workers";
+import { type JobMessage, JobMessageSchema } from "../jobs/message.ts";
 import * as z from "zod/mini";
 import { JOB_STATES, type JobState, mayAdvance, needsRunner } from "./job-state.ts";
+import { hasFreeSlot, liveRunners, parkedCount, type RunnerLimits, takeReleasable } from "./capacity.ts";
 import { migrate } from "./schema.ts";
 import type {
   CacheEntry,
@@ -43,9 +45,16 @@ const RowSchema = z.object({
   conclusion: Nullable(z.string()),
   last_error: Nullable(z.string()),
   updated_at: z.number(),
+  runner_done_at: Nullable(z.number()),
+  parked_at: Nullable(z.number()),
 });
 
 const LabelsSchema = z.array(z.string());
+const LimitsSchema = z.object({ maxRunners: z.number(), runnerLifetimeMs: z.number() });
+const LIMITS_KEY = "ledger.limits";
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** How often parked jobs are looked at when no completion frees a slot. */
+const PARKED_RECHECK_MS = 60_000;
 
 function toRecord(row: unknown): JobRecord {
   const r = RowSchema.parse(row);
@@ -71,6 +80,8 @@ function toRecord(row: unknown): JobRecord {
     conclusion: r.conclusion,
     lastError: r.last_error,
     updatedAt: r.updated_at,
+    runnerDoneAt: r.runner_done_at,
+    parkedAt: r.parked_at,
   };
 }
 
@@ -130,7 +141,7 @@ export class JobLedger extends DurableObject<Env> {
    * (it is a duplicate delivery, or the first consumer died and its message will be redelivered); a claim after
    * the lease ran out takes over where the first stopped; a claim once a runner started is a no-op.
    */
-  claim(input: ClaimInput): ClaimResult {
+  async claim(input: ClaimInput): Promise<ClaimResult> {
     const { job, now } = input;
     const existing = this.row(job.id);
     if (existing === undefined) this.insert(job, "queued", input.receivedAt, now);
@@ -144,11 +155,31 @@ export class JobLedger extends DurableObject<Env> {
       return { outcome: "busy", retryInMs: current.leaseUntil - now };
     }
     const resumed = current.state === "dispatching";
+    if (!resumed) {
+      this.rememberLimits(input.limits, now);
+      if (!hasFreeSlot(this.sql, now, input.limits)) {
+        this.sql.exec(
+          `UPDATE jobs SET parked_at = COALESCE(parked_at, ?), parked_message = ?, released_at = NULL, updated_at = ?
+           WHERE job_id = ?`,
+          now,
+          JSON.stringify(input.message),
+          now,
+          job.id,
+        );
+        await this.ensureAlarm(now);
+        return {
+          outcome: "parked",
+          liveRunners: liveRunners(this.sql, now, input.limits),
+          maxRunners: input.limits.maxRunners,
+        };
+      }
+    }
     const attempt = Math.max(current.attempts, 1);
     const runnerName = runnerNameFor(job.id, attempt);
     this.sql.exec(
       `UPDATE jobs SET state = 'dispatching', runner_name = ?, attempts = ?, lease_until = ?,
-         dispatch_started_at = COALESCE(dispatch_started_at, ?), updated_at = ? WHERE job_id = ?`,
+         dispatch_started_at = COALESCE(dispatch_started_at, ?), parked_at = NULL, parked_message = NULL,
+         released_at = NULL, updated_at = ? WHERE job_id = ?`,
       runnerName,
       attempt,
       now + input.leaseMs,
@@ -156,7 +187,8 @@ export class JobLedger extends DurableObject<Env> {
       now,
       job.id,
     );
-    return { outcome: "dispatch", runnerName, attempt, resumed, cache: this.cacheEntries(now) };
+    const { [LIMITS_KEY]: _limits, ...cache } = this.cacheEntries(now);
+    return { outcome: "dispatch", runnerName, attempt, resumed, cache };
   }
 
   /** The runner is registered and its sandbox exists: dispatch is done. */
@@ -187,20 +219,31 @@ export class JobLedger extends DurableObject<Env> {
     );
   }
 
-  /** Dispatch gave up for good. Returns the record so the caller can deregister what was made. */
-  fail(jobId: number, reason: string, now: number): JobRecord | undefined {
+  /**
+   * Dispatch gave up for good. Returns the record, so the caller can deregister what was made, and the parked jobs
+   * the freed slot lets through, for the caller to send to the queue.
+   */
+  async fail(
+    jobId: number,
+    reason: string,
+    now: number,
+  ): Promise<{ record: JobRecord | undefined; release: JobMessage[] }> {
     this.sql.exec(
-      `UPDATE jobs SET state = 'failed', lease_until = 0, last_error = ?, updated_at = ?
+      `UPDATE jobs SET state = 'failed', lease_until = 0, last_error = ?, parked_at = NULL, parked_message = NULL,
+         updated_at = ?
        WHERE job_id = ? AND state IN ('queued', 'dispatching')`,
       clip(reason),
       now,
       jobId,
     );
-    return this.row(jobId);
+    return { record: this.row(jobId), release: await this.releasable(now) };
   }
 
-  /** What GitHub says happened to the job. Never terminates anything: runners are not bound to jobs. */
-  recordLifecycle(input: LifecycleInput): JobRecord {
+  /**
+   * What GitHub says happened to the job. Never terminates anything: runners are not bound to jobs. Returns the
+   * parked jobs a finished runner lets through, for the caller to send to the queue.
+   */
+  async recordLifecycle(input: LifecycleInput): Promise<{ record: JobRecord; release: JobMessage[] }> {
     const { job, now } = input;
     if (this.row(job.id) === undefined) this.insert(job, "queued", input.receivedAt, now);
     const current = this.row(job.id);
@@ -226,10 +269,23 @@ export class JobLedger extends DurableObject<Env> {
           job.id,
         );
       }
+      // A job cancelled while parked needs no runner any more.
+      this.sql.exec(
+        "UPDATE jobs SET parked_at = NULL, parked_message = NULL WHERE job_id = ? AND state IN ('finished', 'cancelled')",
+        job.id,
+      );
+      // The runner that ran it (whichever job it was started for) is ephemeral: it is ending.
+      if (job.runnerName) {
+        this.sql.exec(
+          "UPDATE jobs SET runner_done_at = ? WHERE runner_name = ? AND runner_done_at IS NULL",
+          now,
+          job.runnerName,
+        );
+      }
     }
     const updated = this.row(job.id);
     if (updated === undefined) throw new Error(`job ${job.id} was not recorded`);
-    return updated;
+    return { record: updated, release: input.kind === "job.completed" ? await this.releasable(now) : [] };
   }
 
   putCache(entries: CacheEntry[], now: number): void {
@@ -245,6 +301,42 @@ export class JobLedger extends DurableObject<Env> {
 
   dropCache(keys: string[]): void {
     for (const key of keys) this.sql.exec("DELETE FROM cache WHERE key = ?", key);
+  }
+
+  /** The safety net for lost completions and lost sends: lifetimes run out, and parked jobs are looked at again. */
+  override async alarm(): Promise<void> {
+    const release = await this.releasable(Date.now());
+    if (release.length > 0) {
+      await this.env.JOBS_QUEUE.sendBatch(release.map((body) => ({ body, contentType: "json" as const })));
+    }
+  }
+
+  private rememberLimits(limits: RunnerLimits, now: number): void {
+    this.putCache([{ key: LIMITS_KEY, value: JSON.stringify(limits), ttlMs: 30 * DAY_MS }], now);
+  }
+
+  private limits(now: number): RunnerLimits | undefined {
+    const stored = this.cacheEntries(now)[LIMITS_KEY];
+    if (stored === undefined) return undefined;
+    const parsed = LimitsSchema.safeParse(JSON.parse(stored));
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  private async ensureAlarm(now: number): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null)
+      await this.ctx.storage.setAlarm(now + PARKED_RECHECK_MS);
+  }
+
+  /** Parked jobs that now fit, marked released; keeps the alarm armed while any job stays parked. */
+  private async releasable(now: number): Promise<JobMessage[]> {
+    const limits = this.limits(now);
+    if (limits === undefined || parkedCount(this.sql) === 0) return [];
+    const messages = takeReleasable(this.sql, now, limits).flatMap((text) => {
+      const parsed = JobMessageSchema.safeParse(JSON.parse(text));
+      return parsed.success ? [parsed.data] : [];
+    });
+    if (parkedCount(this.sql) > 0) await this.ensureAlarm(now);
+    return messages;
   }
 
   getJob(jobId: number): JobRecord | null {

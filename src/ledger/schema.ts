@@ -32,6 +32,14 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL,
     expires_at INTEGER NOT NULL
   )`,
+  // The per-owner runner cap: when a runner finished (GitHub named it on a completed job), and jobs waiting for
+  // a free runner slot with the queue message that will be sent again when one frees up.
+  "ALTER TABLE jobs ADD COLUMN runner_done_at INTEGER",
+  "ALTER TABLE jobs ADD COLUMN parked_at INTEGER",
+  "ALTER TABLE jobs ADD COLUMN parked_message TEXT",
+  "CREATE INDEX jobs_parked ON jobs (parked_at) WHERE parked_at IS NOT NULL",
+  "CREATE INDEX jobs_by_runner ON jobs (runner_name)",
+  "ALTER TABLE jobs ADD COLUMN released_at INTEGER",
 ];
 
 export function migrate(sql: SqlStorage): void {

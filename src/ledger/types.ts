@@ -1,4 +1,5 @@
-import type { QueuedJob } from "../jobs/message.ts";
+import type { JobMessage, QueuedJob } from "../jobs/message.ts";
+import type { RunnerLimits } from "./capacity.ts";
 import type { JobState } from "./job-state.ts";
 
 export interface JobRecord {
@@ -24,6 +25,10 @@ export interface JobRecord {
   conclusion: string | null;
   lastError: string | null;
   updatedAt: number;
+  /** When GitHub reported a completed job on this job's runner: its sandbox is ending. */
+  runnerDoneAt: number | null;
+  /** Set while the job waits for a free runner slot under the owner's cap. */
+  parkedAt: number | null;
 }
 
 export interface ClaimInput {
@@ -32,6 +37,9 @@ export interface ClaimInput {
   now: number;
   /** How long this consumer may work on the job before another may take it over. */
   leaseMs: number;
+  limits: RunnerLimits;
+  /** Sent to the queue again when a parked job gets a slot. */
+  message: JobMessage;
 }
 
 export type ClaimResult =
@@ -49,7 +57,9 @@ export type ClaimResult =
     }
   | { outcome: "skip"; state: JobState; reason: string }
   /** Another consumer holds the lease: try again once it has run out. */
-  | { outcome: "busy"; retryInMs: number };
+  | { outcome: "busy"; retryInMs: number }
+  /** The owner is at its runner cap: the ledger keeps the job and sends it again when a slot frees up. */
+  | { outcome: "parked"; liveRunners: number; maxRunners: number };
 
 export interface StartedInput {
   jobId: number;

@@ -12,6 +12,7 @@ import { toJobMessage } from "../../../src/jobs/message.ts";
 import { ledgerFor } from "../../../src/ledger/job-ledger.ts";
 import { WorkflowJobPayloadSchema } from "../../../src/jobs/workflow-job.ts";
 import { githubEmulator } from "../../emulators/github/control-client.ts";
+import { queuedFor } from "../../support/recorded-queue.ts";
 import { sandboxBackend } from "../../support/sandbox-backend.ts";
 import { withVars } from "../../support/vars.ts";
 import { workflowJob } from "../../support/webhook.ts";
@@ -158,6 +159,45 @@ describe("a Worker that dies between two steps", () => {
       (entry) => entry.msg === "job is being dispatched by another attempt; checking back later",
     );
     expect(Number(line?.delaySeconds)).toBeGreaterThan(100);
+  });
+});
+
+describe("the per-owner runner cap", () => {
+  it("parks a job over MAX_RUNNERS_PER_OWNER and sends it back to the queue when a runner finishes", async () => {
+    const { github, modal, message: first, workerEnv, runnerName } = setup("cap");
+    const capped = { ...workerEnv, MAX_RUNNERS_PER_OWNER: "1", JOBS_QUEUE: env.RECORDED_QUEUE };
+    const { lines, sink } = collectingSink();
+    const consumer = createQueueConsumer({ logSink: sink });
+    expect((await run(consumer, first, capped)).explicitAcks).toHaveLength(1);
+
+    const payload = WorkflowJobPayloadSchema.parse(
+      workflowJob("queued", { repository: first.job.repository }),
+    );
+    const second = toJobMessage(payload, "job.queued", crypto.randomUUID(), Date.now());
+    expect((await run(consumer, second, capped)).explicitAcks).toHaveLength(1);
+    expect(
+      lines.find((line) => line.msg === "job parked: the owner is at MAX_RUNNERS_PER_OWNER"),
+    ).toMatchObject({
+      jobId: second.job.id,
+      liveRunners: 1,
+      maxRunners: 1,
+    });
+    expect((await modal.sandboxes()).map((sandbox) => sandbox.name)).toEqual([runnerName]);
+
+    // GitHub reports the first runner's job completed: its slot frees, the parked job goes back on the queue.
+    const done = WorkflowJobPayloadSchema.parse(
+      workflowJob("completed", { repository: first.job.repository, jobId: first.job.id }),
+    );
+    done.workflow_job.runner_name = runnerName;
+    done.workflow_job.conclusion = "success";
+    await run(consumer, toJobMessage(done, "job.completed", crypto.randomUUID(), Date.now()), capped);
+    const [requeued] = await queuedFor(second.deliveryId);
+    expect(requeued).toEqual(second);
+
+    await run(consumer, requeued, capped);
+    const names = (await modal.sandboxes()).map((sandbox) => sandbox.name).sort();
+    expect(names).toEqual([runnerName, `modal-${second.job.id}-1`].sort());
+    expect((await github.runners()).map((runner) => runner.name).sort()).toEqual(names);
   });
 });
 

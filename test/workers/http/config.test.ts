@@ -24,7 +24,7 @@ describe("loadConfig", () => {
       value: {
         github: { runnerGroupId: 1, runnerScope: "repo", runnerVersion: "latest" },
         modal: { mode: "direct", appName: "actions-on-modal" },
-        runner: { cpu: 2, memoryMiB: 4096, timeoutSeconds: 3600 },
+        runner: { cpu: 2, memoryMiB: 4096, timeoutSeconds: 3600, maxPerOwner: 50 },
       },
     });
   });

@@ -1,7 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { QueuedJob } from "../../../src/jobs/message.ts";
+import type { JobMessage, QueuedJob } from "../../../src/jobs/message.ts";
+import type { RunnerLimits } from "../../../src/ledger/capacity.ts";
 import { ledgerFor } from "../../../src/ledger/job-ledger.ts";
+import type { ClaimInput } from "../../../src/ledger/types.ts";
 import { uniqueJobId } from "../../support/webhook.ts";
 
 const LEASE = 60_000;
@@ -22,11 +24,25 @@ function job(overrides: Partial<QueuedJob> = {}): QueuedJob {
 
 const ledger = () => ledgerFor(env.LEDGER, `owner-${crypto.randomUUID()}`);
 
+const NO_CAP: RunnerLimits = { maxRunners: 0, runnerLifetimeMs: 3_600_000 };
+
+/** A claim of `queued` at the given times; no runner cap unless `limits` says otherwise. */
+function claimOf(queued: QueuedJob, at: { receivedAt: number; now: number }, limits = NO_CAP): ClaimInput {
+  const message: JobMessage = {
+    v: 1,
+    kind: "job.queued",
+    deliveryId: "d",
+    receivedAt: at.receivedAt,
+    job: queued,
+  };
+  return { job: queued, receivedAt: at.receivedAt, now: at.now, leaseMs: LEASE, limits, message };
+}
+
 describe("claim", () => {
   it("hands a new job out once, with a runner name derived from the job id", async () => {
     const stub = ledger();
     const queued = job();
-    const first = await stub.claim({ job: queued, receivedAt: 1000, now: 2000, leaseMs: LEASE });
+    const first = await stub.claim(claimOf(queued, { receivedAt: 1000, now: 2000 }));
     expect(first).toEqual({
       outcome: "dispatch",
       runnerName: `modal-${queued.id}-1`,
@@ -34,7 +50,7 @@ describe("claim", () => {
       resumed: false,
       cache: {},
     });
-    const second = await stub.claim({ job: queued, receivedAt: 1000, now: 3000, leaseMs: LEASE });
+    const second = await stub.claim(claimOf(queued, { receivedAt: 1000, now: 3000 }));
     expect(second).toEqual({ outcome: "busy", retryInMs: LEASE - 1000 });
     const record = await stub.getJob(queued.id);
     expect(record).toMatchObject({
@@ -49,7 +65,7 @@ describe("claim", () => {
     const stub = ledger();
     const queued = job();
     const results = await Promise.all(
-      Array.from({ length: 10 }, () => stub.claim({ job: queued, receivedAt: 1, now: 5, leaseMs: LEASE })),
+      Array.from({ length: 10 }, () => stub.claim(claimOf(queued, { receivedAt: 1, now: 5 }))),
     );
     expect(results.filter((result) => result.outcome === "dispatch")).toHaveLength(1);
     expect(results.filter((result) => result.outcome === "busy")).toHaveLength(9);
@@ -58,25 +74,25 @@ describe("claim", () => {
   it("lets a claim take over once the lease ran out, with the same runner name, marked resumed", async () => {
     const stub = ledger();
     const queued = job();
-    await stub.claim({ job: queued, receivedAt: 1, now: 10, leaseMs: LEASE });
-    const later = await stub.claim({ job: queued, receivedAt: 1, now: 10 + LEASE + 1, leaseMs: LEASE });
+    await stub.claim(claimOf(queued, { receivedAt: 1, now: 10 }));
+    const later = await stub.claim(claimOf(queued, { receivedAt: 1, now: 10 + LEASE + 1 }));
     expect(later).toMatchObject({ outcome: "dispatch", runnerName: `modal-${queued.id}-1`, resumed: true });
   });
 
   it("frees the lease on release so a retry resumes at once", async () => {
     const stub = ledger();
     const queued = job();
-    await stub.claim({ job: queued, receivedAt: 1, now: 10, leaseMs: LEASE });
+    await stub.claim(claimOf(queued, { receivedAt: 1, now: 10 }));
     await stub.release(queued.id, "GitHub answered 502", 20);
     expect(await stub.getJob(queued.id)).toMatchObject({ leaseUntil: 0, lastError: "GitHub answered 502" });
-    const retry = await stub.claim({ job: queued, receivedAt: 1, now: 30, leaseMs: LEASE });
+    const retry = await stub.claim(claimOf(queued, { receivedAt: 1, now: 30 }));
     expect(retry).toMatchObject({ outcome: "dispatch", resumed: true });
   });
 
   it("is a no-op once a runner started, and records what was made", async () => {
     const stub = ledger();
     const queued = job();
-    await stub.claim({ job: queued, receivedAt: 1, now: 10, leaseMs: LEASE });
+    await stub.claim(claimOf(queued, { receivedAt: 1, now: 10 }));
     await stub.recordStarted({
       jobId: queued.id,
       runnerName: `modal-${queued.id}-1`,
@@ -94,7 +110,7 @@ describe("claim", () => {
       sandboxCreatedAt: 20,
       leaseUntil: 0,
     });
-    const again = await stub.claim({ job: queued, receivedAt: 1, now: 30, leaseMs: LEASE });
+    const again = await stub.claim(claimOf(queued, { receivedAt: 1, now: 30 }));
     expect(again).toEqual({ outcome: "skip", state: "started", reason: "job is already started" });
   });
 
@@ -107,7 +123,7 @@ describe("claim", () => {
       receivedAt: 5,
       now: 5,
     });
-    const claim = await stub.claim({ job: queued, receivedAt: 1, now: 10, leaseMs: LEASE });
+    const claim = await stub.claim(claimOf(queued, { receivedAt: 1, now: 10 }));
     expect(claim).toMatchObject({ outcome: "skip", state: "cancelled" });
   });
 
@@ -120,7 +136,7 @@ describe("claim", () => {
       ],
       100,
     );
-    const claim = await stub.claim({ job: job(), receivedAt: 1, now: 500, leaseMs: LEASE });
+    const claim = await stub.claim(claimOf(job(), { receivedAt: 1, now: 500 }));
     expect(claim).toMatchObject({ outcome: "dispatch", cache: { "modal.app": "ap-1" } });
     expect(claim.outcome === "dispatch" && claim.cache["modal.image"]).toBe(undefined);
   });
@@ -130,7 +146,7 @@ describe("lifecycle", () => {
   it("moves started → running → finished and never back", async () => {
     const stub = ledger();
     const queued = job();
-    await stub.claim({ job: queued, receivedAt: 1, now: 10, leaseMs: LEASE });
+    await stub.claim(claimOf(queued, { receivedAt: 1, now: 10 }));
     await stub.recordStarted({
       jobId: queued.id,
       runnerName: "r",
@@ -140,21 +156,21 @@ describe("lifecycle", () => {
       sandboxCreatedAt: 12,
       now: 12,
     });
-    const running = await stub.recordLifecycle({
+    const { record: running } = await stub.recordLifecycle({
       job: { ...queued, runnerName: "r" },
       kind: "job.in_progress",
       receivedAt: 20,
       now: 20,
     });
     expect(running).toMatchObject({ state: "running", inProgressAt: 20 });
-    const done = await stub.recordLifecycle({
+    const { record: done } = await stub.recordLifecycle({
       job: { ...queued, conclusion: "success" },
       kind: "job.completed",
       receivedAt: 30,
       now: 30,
     });
     expect(done).toMatchObject({ state: "finished", completedAt: 30, conclusion: "success" });
-    const late = await stub.recordLifecycle({
+    const { record: late } = await stub.recordLifecycle({
       job: queued,
       kind: "job.in_progress",
       receivedAt: 40,
@@ -166,19 +182,112 @@ describe("lifecycle", () => {
   it("lets GitHub's in_progress override our failed: another runner took the job", async () => {
     const stub = ledger();
     const queued = job();
-    await stub.claim({ job: queued, receivedAt: 1, now: 10, leaseMs: LEASE });
-    const failed = await stub.fail(queued.id, "Modal refused the sandbox: INVALID_ARGUMENT", 20);
+    await stub.claim(claimOf(queued, { receivedAt: 1, now: 10 }));
+    const { record: failed } = await stub.fail(queued.id, "Modal refused the sandbox: INVALID_ARGUMENT", 20);
     expect(failed).toMatchObject({
       state: "failed",
       lastError: "Modal refused the sandbox: INVALID_ARGUMENT",
     });
-    const running = await stub.recordLifecycle({
+    const { record: running } = await stub.recordLifecycle({
       job: queued,
       kind: "job.in_progress",
       receivedAt: 30,
       now: 30,
     });
     expect(running.state).toBe("running");
+  });
+});
+
+describe("the per-owner runner cap", () => {
+  const CAP_2: RunnerLimits = { maxRunners: 2, runnerLifetimeMs: 3_600_000 };
+
+  async function start(stub: ReturnType<typeof ledger>, queued: QueuedJob, now: number) {
+    const claimed = await stub.claim(claimOf(queued, { receivedAt: now, now }, CAP_2));
+    if (claimed.outcome !== "dispatch") throw new Error(`expected a dispatch, got ${claimed.outcome}`);
+    await stub.recordStarted({
+      jobId: queued.id,
+      runnerName: claimed.runnerName,
+      runnerId: 1,
+      sandboxId: `sb-${queued.id}`,
+      jitIssuedAt: now,
+      sandboxCreatedAt: now,
+      now,
+    });
+    return claimed.runnerName;
+  }
+
+  it("parks a job over the cap and lets it through when GitHub reports a runner finished", async () => {
+    const stub = ledger();
+    const first = job();
+    const runnerOfFirst = await start(stub, first, 100);
+    await start(stub, job(), 110);
+    const third = job();
+    const parked = await stub.claim(claimOf(third, { receivedAt: 120, now: 120 }, CAP_2));
+    expect(parked).toEqual({ outcome: "parked", liveRunners: 2, maxRunners: 2 });
+    expect(await stub.getJob(third.id)).toMatchObject({ state: "queued", parkedAt: 120 });
+
+    // A job that is not ours (no runner name of ours) completing frees nothing.
+    const unrelated = await stub.recordLifecycle({
+      job: { ...job(), conclusion: "success", runnerName: "someone-else" },
+      kind: "job.completed",
+      receivedAt: 125,
+      now: 125,
+    });
+    expect(unrelated.release).toEqual([]);
+
+    // Runners are not bound to jobs: the first job's runner finishing *another* job frees its slot.
+    const { release } = await stub.recordLifecycle({
+      job: { ...job(), conclusion: "success", runnerName: runnerOfFirst },
+      kind: "job.completed",
+      receivedAt: 130,
+      now: 130,
+    });
+    expect(release.map((message) => message.job.id)).toEqual([third.id]);
+    expect(release[0]).toMatchObject({ v: 1, kind: "job.queued", deliveryId: "d" });
+    // Released, not yet claimed: released again only if the send was lost.
+    expect(await stub.getJob(third.id)).toMatchObject({ parkedAt: 120 });
+    const claimed = await stub.claim(claimOf(third, { receivedAt: 120, now: 140 }, CAP_2));
+    expect(claimed.outcome).toBe("dispatch");
+    expect(await stub.getJob(third.id)).toMatchObject({ state: "dispatching", parkedAt: null });
+  });
+
+  it("counts a runner as live until its sandbox's lifetime has passed", async () => {
+    const stub = ledger();
+    await start(stub, job(), 100);
+    await start(stub, job(), 100);
+    const waiting = job();
+    expect((await stub.claim(claimOf(waiting, { receivedAt: 100, now: 200 }, CAP_2))).outcome).toBe("parked");
+    const later = 100 + CAP_2.runnerLifetimeMs + 1;
+    expect((await stub.claim(claimOf(waiting, { receivedAt: 100, now: later }, CAP_2))).outcome).toBe(
+      "dispatch",
+    );
+  });
+
+  it("a failed dispatch frees its slot", async () => {
+    const stub = ledger();
+    await start(stub, job(), 100);
+    const failing = job();
+    const claimed = await stub.claim(claimOf(failing, { receivedAt: 100, now: 100 }, CAP_2));
+    expect(claimed.outcome).toBe("dispatch");
+    const waiting = job();
+    expect((await stub.claim(claimOf(waiting, { receivedAt: 101, now: 101 }, CAP_2))).outcome).toBe("parked");
+    const { release } = await stub.fail(failing.id, "refused", 102);
+    expect(release.map((message) => message.job.id)).toEqual([waiting.id]);
+  });
+
+  it("forgets a parked job GitHub cancelled", async () => {
+    const stub = ledger();
+    await start(stub, job(), 100);
+    await start(stub, job(), 100);
+    const waiting = job();
+    await stub.claim(claimOf(waiting, { receivedAt: 100, now: 100 }, CAP_2));
+    const { record } = await stub.recordLifecycle({
+      job: { ...waiting, conclusion: "cancelled", runnerName: null },
+      kind: "job.completed",
+      receivedAt: 110,
+      now: 110,
+    });
+    expect(record).toMatchObject({ state: "cancelled", parkedAt: null });
   });
 });
 
