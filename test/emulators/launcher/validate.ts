@@ -5,6 +5,7 @@
  * Runtime-neutral (WebCrypto, TextEncoder/TextDecoder).
  */
 import * as z from "zod/mini";
+import { concatBytes } from "../../../src/bytes.ts";
 import protocol from "../../../modal/launcher_protocol.json";
 
 export type Route = keyof typeof protocol.routes;
@@ -69,16 +70,6 @@ function hexBytes(hex: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
-
 /** Header names must be lower case. `nowSeconds` may be fractional. */
 export async function checkSignature(
   headers: Readonly<Record<string, string>>,
@@ -101,7 +92,7 @@ export async function checkSignature(
     false,
     ["verify"],
   );
-  const message = concat(encoder.encode(`${timestamp}.${route}.`), body);
+  const message = concatBytes([encoder.encode(`${timestamp}.${route}.`), body]);
   // Constant-time comparison, as hmac.compare_digest on the Python side.
   const valid = await crypto.subtle.verify("HMAC", key, hexBytes(signature.slice("sha256=".length)), message);
   if (!valid) throw new LauncherRefusal("bad_signature");

@@ -1,4 +1,5 @@
 /** How the emulator's HTTP/1.1 answers are built: plain text, trailers-only gRPC errors, raw injected bodies. */
+import { concatBytes } from "../../../src/bytes.ts";
 import { ProtoWriter } from "../../../src/modal/protobuf/writer.ts";
 import type { EmulatorResponse, Outcome } from "./emulator.ts";
 import type { FailRule } from "./state.ts";
@@ -39,16 +40,6 @@ function retryPolicyDetails(outcome: Extract<Outcome, { ok: false }>): string {
     .message(3, (any) => any.string(1, "type.googleapis.com/modal.client.RPCRetryPolicy").bytes(2, policy))
     .finish();
   return btoa(Array.from(status, (byte) => String.fromCharCode(byte)).join(""));
-}
-
-export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 export function includesBytes(haystack: Uint8Array, needle: Uint8Array): boolean {

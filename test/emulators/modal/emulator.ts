@@ -8,7 +8,8 @@
  * = HTTP 415; a GET = 405.
  */
 import { FramingError, frameMessage, parseFrames } from "../../../src/modal/grpc/framing.ts";
-import { concat, includesBytes, rawAnswer, text, trailersOnly } from "./answers.ts";
+import { concatBytes } from "../../../src/bytes.ts";
+import { includesBytes, rawAnswer, text, trailersOnly } from "./answers.ts";
 import { Code, fail, type GrpcResult } from "./access.ts";
 import { decodeMessage, encodeMessage } from "./codec.ts";
 import { handleControl } from "./control-api.ts";
@@ -237,7 +238,7 @@ export function createModalEmulator(options: { now?: () => number } = {}) {
       if (invocation.raw?.httpStatus !== undefined) response.status = invocation.raw.httpStatus;
       return response;
     }
-    const body = concat(invocation.outcome.messages.map(frameMessage));
+    const body = concatBytes(invocation.outcome.messages.map(frameMessage));
     return {
       status: 200,
       headers: { "content-type": "application/grpc" },
