@@ -1,5 +1,4 @@
 /** How the emulator's HTTP/1.1 answers are built: plain text, trailers-only gRPC errors, raw injected bodies. */
-import { concatBytes } from "../../../src/bytes.ts";
 import { ProtoWriter } from "../../../src/modal/protobuf/writer.ts";
 import type { EmulatorResponse, Outcome } from "./emulator.ts";
 import type { FailRule } from "./state.ts";
