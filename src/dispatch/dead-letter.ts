@@ -5,7 +5,7 @@
  */
 import type { DispatchConfig } from "../config.ts";
 import type { GitHubClient } from "../github/client.ts";
-import { runnerScopeFor } from "../github/scope.ts";
+import { runnerScopeForRepository } from "../github/scope.ts";
 import type { JobMessage } from "../jobs/message.ts";
 import { type JobLedger, runnerNameFor } from "../ledger/job-ledger.ts";
 import type { Logger } from "../log.ts";
@@ -42,8 +42,7 @@ export async function handleDeadLetter(
     return;
   }
   const runnerName = record?.runnerName ?? runnerNameFor(job.id, 1);
-  const [owner = "", repo = ""] = job.repository.split("/");
-  const scope = runnerScopeFor(deps.config.github.runnerScope, { owner, repo });
+  const scope = runnerScopeForRepository(deps.config.github.runnerScope, job.repository);
 
   const runner = await deps.github.getRunnerByName(scope, runnerName);
   if (runner !== undefined) {

@@ -15,7 +15,7 @@
 import type { DispatchConfig } from "../config.ts";
 import { PermanentError, RetryableError, UpstreamError } from "../errors.ts";
 import type { GitHubClient } from "../github/client.ts";
-import { runnerScopeFor } from "../github/scope.ts";
+import { type RunnerScope, runnerScopeForRepository } from "../github/scope.ts";
 import type { JobMessage } from "../jobs/message.ts";
 import type { JobLedger } from "../ledger/job-ledger.ts";
 import type { CacheEntry } from "../ledger/types.ts";
@@ -81,8 +81,7 @@ export async function dispatchJob(deps: DispatchDeps, message: JobMessage): Prom
 
   const { runnerName } = claim;
   const log = deps.log.child({ jobId: job.id, runnerName, repository: job.repository });
-  const [owner = "", repo = ""] = job.repository.split("/");
-  const scope = runnerScopeFor(config.github.runnerScope, { owner, repo });
+  const scope = runnerScopeForRepository(config.github.runnerScope, job.repository);
   let registeredRunnerId: number | undefined;
 
   try {
@@ -245,7 +244,7 @@ async function startRunnerForgettingStaleIds(
 
 async function deregister(
   github: GitHubClient,
-  scope: ReturnType<typeof runnerScopeFor>,
+  scope: RunnerScope,
   runnerId: number,
   log: Logger,
 ): Promise<void> {

@@ -14,6 +14,12 @@ export function runnerScopeFor(
     : { kind: "repo", owner: repository.owner, repo: repository.repo };
 }
 
+/** The scope of a job's runner from its repository's full name (`owner/repo`). */
+export function runnerScopeForRepository(kind: "repo" | "org", fullName: string): RunnerScope {
+  const [owner = "", repo = ""] = fullName.split("/");
+  return runnerScopeFor(kind, { owner, repo });
+}
+
 /** `octo-org/hello` or `org octo-org`, for logs and error messages. */
 export function describeScope(scope: RunnerScope): string {
   return scope.kind === "repo" ? `${scope.owner}/${scope.repo}` : `org ${scope.org}`;

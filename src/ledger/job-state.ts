@@ -24,10 +24,6 @@ const RANK: Record<JobState, number> = {
   cancelled: 4,
 };
 
-export function isTerminal(state: JobState): boolean {
-  return state === "finished" || state === "cancelled" || state === "failed";
-}
-
 /** Whether a GitHub lifecycle event may move a job from `from` to `to`. */
 export function mayAdvance(from: JobState, to: JobState): boolean {
   if (from === to) return false;
