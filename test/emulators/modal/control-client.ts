@@ -3,20 +3,10 @@
  * and Node). `modalEmulator(base, "my-test")` gives the namespace's gRPC base URL and its controls.
  */
 import * as z from "zod/mini";
+import type { FailRule } from "./state.ts";
 
-export interface FailRuleInput {
-  method: string;
-  count?: number;
-  grpcCode?: number;
-  grpcMessage?: string;
-  httpStatus?: number;
-  body?: string;
-  bodyBase64?: string;
-  contentType?: string;
-  match?: string;
-  retryAfterSeconds?: number;
-  afterEffect?: boolean;
-}
+/** A failure rule as the control API takes it: `count` defaults to 1. */
+export type FailRuleInput = Omit<FailRule, "count"> & { count?: number };
 
 const CallSchema = z.object({
   seq: z.number(),
