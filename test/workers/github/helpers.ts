@@ -5,6 +5,7 @@
 import { inject } from "vitest";
 import { createGitHubClient, type GitHubAuth, type GitHubClientOptions } from "../../../src/github/client.ts";
 import { createLogger, type Logger } from "../../../src/log.ts";
+import { generateAppKeyPair } from "../../emulators/github/app-keys.ts";
 import { type GitHubEmulatorHandle, githubEmulator } from "../../emulators/github/control-client.ts";
 
 export const PAT = "ghp_0123456789abcdefABCDEF0123456789abcd";
@@ -69,37 +70,6 @@ export async function rejection(promise: Promise<unknown>): Promise<unknown> {
 // ---------------------------------------------------------------------------------------------------------------
 // App keys
 
-function pem(label: string, der: Uint8Array): string {
-  let binary = "";
-  for (const byte of der) binary += String.fromCharCode(byte);
-  const lines = btoa(binary).match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join("\n")}\n-----END ${label}-----\n`;
-}
-
-/** Reads one DER element at `offset`: its tag, where its contents start, and where it ends. */
-function derElement(bytes: Uint8Array, offset: number): { tag: number; start: number; end: number } {
-  const tag = bytes[offset] ?? 0;
-  let length = bytes[offset + 1] ?? 0;
-  let start = offset + 2;
-  if (length & 0x80) {
-    const count = length & 0x7f;
-    length = 0;
-    for (let i = 0; i < count; i++) length = length * 256 + (bytes[start + i] ?? 0);
-    start += count;
-  }
-  return { tag, start, end: start + length };
-}
-
-/** The PKCS#1 `RSAPrivateKey` inside a PKCS#8 `PrivateKeyInfo`: version, algorithm, then the octet string. */
-function pkcs8ToPkcs1(pkcs8: Uint8Array): Uint8Array {
-  const outer = derElement(pkcs8, 0);
-  const version = derElement(pkcs8, outer.start);
-  const algorithm = derElement(pkcs8, version.end);
-  const key = derElement(pkcs8, algorithm.end);
-  if (outer.tag !== 0x30 || key.tag !== 0x04) throw new Error("unexpected PKCS#8 layout");
-  return pkcs8.slice(key.start, key.end);
-}
-
 export interface AppKeys {
   /** `BEGIN RSA PRIVATE KEY`, as GitHub issues App keys. */
   pkcs1: string;
@@ -110,23 +80,6 @@ export interface AppKeys {
 }
 
 export async function generateAppKeys(): Promise<AppKeys> {
-  const pair = await crypto.subtle.generateKey(
-    {
-      name: "RSASSA-PKCS1-v1_5",
-      modulusLength: 2048,
-      publicExponent: new Uint8Array([1, 0, 1]),
-      hash: "SHA-256",
-    },
-    true,
-    ["sign", "verify"],
-  );
-  if (!("privateKey" in pair)) throw new Error("expected a key pair");
-  const pkcs8 = await crypto.subtle.exportKey("pkcs8", pair.privateKey);
-  const spki = await crypto.subtle.exportKey("spki", pair.publicKey);
-  if (!(pkcs8 instanceof ArrayBuffer) || !(spki instanceof ArrayBuffer)) throw new Error("expected DER");
-  return {
-    pkcs1: pem("RSA PRIVATE KEY", pkcs8ToPkcs1(new Uint8Array(pkcs8))),
-    pkcs8: pem("PRIVATE KEY", new Uint8Array(pkcs8)),
-    publicKey: pem("PUBLIC KEY", new Uint8Array(spki)),
-  };
+  const { pkcs1, pkcs8, publicKeyPem } = await generateAppKeyPair();
+  return { pkcs1, pkcs8, publicKey: publicKeyPem };
 }
