@@ -206,3 +206,117 @@ describe("requests GitHub refuses", () => {
     expect((await ns.requests({ secrets: true }))[0]?.headers.authorization).toBe(`token ${PAT}`);
   });
 });
+
+describe("runs, their jobs, and installations", () => {
+  const get = (url: string, authorization = `token ${PAT}`) =>
+    fetch(url, { headers: { "user-agent": "t", authorization } });
+
+  it("lists a run's jobs: latest attempt by default, every attempt with filter=all, paged with Link", async () => {
+    const ns = githubEmulator(inject("githubEmulatorUrl"), `emulator-${++counter}`);
+    await ns.seed({
+      jobs: [
+        ...[1, 2, 3].map((id) => ({
+          id,
+          repository: "octo-org/hello",
+          runId: 500,
+          runAttempt: 1,
+          status: "completed" as const,
+          conclusion: "failure",
+        })),
+        ...[4, 5, 6].map((id) => ({ id, repository: "octo-org/hello", runId: 500, runAttempt: 2 })),
+        { id: 7, repository: "octo-org/hello", runId: 501 },
+      ],
+    });
+    const jobsOf = async (query: string) => {
+      const response = await get(`${ns.url}/repos/octo-org/hello/actions/runs/500/jobs${query}`);
+      const body = z
+        .object({ total_count: z.int(), jobs: z.array(z.object({ id: z.int() })) })
+        .parse(await response.json());
+      return {
+        ids: body.jobs.map((job) => job.id),
+        total: body.total_count,
+        link: response.headers.get("link"),
+      };
+    };
+    expect(await jobsOf("")).toEqual({ ids: [4, 5, 6], total: 3, link: null });
+    const all = await jobsOf("?filter=all&per_page=4");
+    expect(all).toMatchObject({ ids: [1, 2, 3, 4], total: 6 });
+    expect(all.link).toContain('rel="next"');
+    expect((await jobsOf("?filter=all&per_page=4&page=2")).ids).toEqual([5, 6]);
+    expect((await get(`${ns.url}/repos/octo-org/hello/actions/runs/500/jobs?filter=newest`)).status).toBe(
+      422,
+    );
+    expect((await get(`${ns.url}/repos/octo-org/hello/actions/runs/999/jobs`)).status).toBe(404);
+    expect((await get(`${ns.url}/repos/octo-org/other/actions/runs/500/jobs`)).status).toBe(404);
+  });
+
+  it("lists runs newest first with a status derived from their jobs, and filters by status or conclusion", async () => {
+    const ns = githubEmulator(inject("githubEmulatorUrl"), `emulator-${++counter}`);
+    await ns.seed({
+      repositories: ["octo-org/hello"],
+      tokens: [
+        { token: PAT },
+        { token: "github_pat_11NOACTIONS0000000000", permissions: { administration: "write" } },
+      ],
+      jobs: [
+        { id: 1, repository: "octo-org/hello", runId: 10, status: "completed", conclusion: "success" },
+        { id: 2, repository: "octo-org/hello", runId: 10, status: "completed", conclusion: "failure" },
+        { id: 3, repository: "octo-org/hello", runId: 11, status: "in_progress" },
+        { id: 4, repository: "octo-org/hello", runId: 11 },
+        { id: 5, repository: "octo-org/hello", runId: 12, status: "waiting" },
+      ],
+    });
+    const runs = async (query = "") =>
+      z
+        .object({
+          total_count: z.int(),
+          workflow_runs: z.array(
+            z.object({ id: z.int(), status: z.string(), conclusion: z.nullable(z.string()) }),
+          ),
+        })
+        .parse(await (await get(`${ns.url}/repos/octo-org/hello/actions/runs${query}`)).json());
+    expect((await runs()).workflow_runs).toEqual([
+      expect.objectContaining({ id: 12, status: "queued", conclusion: null }),
+      expect.objectContaining({ id: 11, status: "in_progress", conclusion: null }),
+      expect.objectContaining({ id: 10, status: "completed", conclusion: "failure" }),
+    ]);
+    expect((await runs("?status=queued")).workflow_runs.map((run) => run.id)).toEqual([12]);
+    expect((await runs("?status=failure")).workflow_runs.map((run) => run.id)).toEqual([10]);
+    expect((await runs("?per_page=1&page=2")).workflow_runs.map((run) => run.id)).toEqual([11]);
+    expect((await get(`${ns.url}/repos/octo-org/hello/actions/runs?status=stuck`)).status).toBe(422);
+    expect((await get(`${ns.url}/repos/octo-org/missing/actions/runs`)).status).toBe(404);
+    expect(
+      (await get(`${ns.url}/repos/octo-org/hello/actions/runs`, "Bearer github_pat_11NOACTIONS0000000000"))
+        .status,
+    ).toBe(403);
+  });
+
+  it("finds the App's installation on a repository's owner or an organization, with the App's JWT only", async () => {
+    const ns = await appNamespace();
+    await ns.seed({
+      repositories: ["octo-org/hello", "mona/dotfiles"],
+      repositoryMetadata: [{ repository: "mona/dotfiles", ownerType: "User" }],
+      installations: [{ id: 8, appId: APP_ID, account: "mona" }],
+    });
+    const now = seconds();
+    const appAuth = `Bearer ${jwt({ iat: now - 60, exp: now + 300, iss: APP_ID })}`;
+    const installationId = async (path: string, authorization = appAuth) => {
+      const response = await get(`${ns.url}${path}`, authorization);
+      return response.status === 200
+        ? z.object({ id: z.int() }).parse(await response.json()).id
+        : response.status;
+    };
+    expect(await installationId("/repos/octo-org/hello/installation")).toBe(7);
+    expect(await installationId("/repos/mona/dotfiles/installation")).toBe(8);
+    expect(await installationId("/orgs/octo-org/installation")).toBe(7);
+    // A user is not an organization; a repository that does not exist has no installation.
+    expect(await installationId("/orgs/mona/installation")).toBe(404);
+    expect(await installationId("/repos/octo-org/missing/installation")).toBe(404);
+    expect(await installationId("/orgs/other-org/installation")).toBe(404);
+    expect(await installationId("/repos/octo-org/hello/installation", `token ${PAT}`)).toBe(401);
+    const token = z
+      .object({ token: z.string() })
+      .parse((await post(`${ns.url}/app/installations/7/access_tokens`, appAuth)).body).token;
+    expect(await installationId("/orgs/octo-org/installation", `token ${token}`)).toBe(401);
+  });
+});

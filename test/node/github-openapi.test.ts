@@ -5,13 +5,16 @@
  * schema does.
  */
 import { generateKeyPairSync } from "node:crypto";
+import { emitterEventNames } from "@octokit/webhooks";
 import { beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { createGitHubClient } from "../../src/github/client.ts";
 import { createLogger } from "../../src/log.ts";
 import { githubEmulator } from "../emulators/github/control-client.ts";
+import { APP_PERMISSION_LEVELS, WEBHOOK_EVENTS } from "../emulators/github/manifest-rules.ts";
 import { ROUTES } from "../emulators/github/routes.ts";
 import { loadOpenApi, type OpenApi } from "./openapi.ts";
+import { appJwt } from "./support/github.ts";
 
 const JIT_REPO = "/repos/{owner}/{repo}/actions/runners/generate-jitconfig";
 const JIT_ORG = "/orgs/{org}/actions/runners/generate-jitconfig";
@@ -23,12 +26,14 @@ const UA = {
 };
 
 let github: OpenApi;
+let ghes: OpenApi;
 let counter = 0;
 const emulator = (label: string) =>
   githubEmulator(inject("githubEmulatorUrl"), `openapi-${label}-${++counter}`);
 
 beforeAll(() => {
   github = loadOpenApi("api.github.com.json");
+  ghes = loadOpenApi("ghes-3.17.json");
 });
 
 async function call(
@@ -51,13 +56,33 @@ async function call(
   };
 }
 
-function expectValidResponse(method: string, template: string, status: number, body: unknown) {
-  const schema = github.responseSchema(method, template, status);
+function expectValidResponse(
+  method: string,
+  template: string,
+  status: number,
+  body: unknown,
+  description: OpenApi = github,
+) {
+  const schema = description.responseSchema(method, template, status);
   if (schema === undefined) {
     expect(body).toBeUndefined();
     return;
   }
-  expect(github.validate(schema, body), `${method} ${template} ${status}`).toEqual([]);
+  expect(description.validate(schema, body), `${method} ${template} ${status}`).toEqual([]);
+}
+
+/** For both descriptions: github.com and GHES 3.17. */
+function expectValidOnBoth(method: string, template: string, status: number, body: unknown) {
+  expectValidResponse(method, template, status, body, github);
+  expectValidResponse(method, template, status, body, ghes);
+}
+
+/**
+ * For answers GitHub gives but its description does not list for the operation (404s of the delivery and
+ * installation lookups, 401s of App-only endpoints, a secondary-limit 403): GitHub's shared error schemas.
+ */
+function expectComponent(name: "basic-error" | "validation-error", body: unknown) {
+  expect(github.validate({ $ref: `#/components/schemas/${name}` }, body), name).toEqual([]);
 }
 
 describe("what the client sends", () => {
@@ -98,7 +123,6 @@ describe("what the client sends", () => {
 
 describe("what the emulator answers", () => {
   it("every route it serves is an operation of GitHub's REST API (github.com and GHES 3.17)", () => {
-    const ghes = loadOpenApi("ghes-3.17.json");
     for (const route of ROUTES) {
       expect(github.hasOperation(route.method, route.template), `${route.method} ${route.template}`).toBe(
         true,
@@ -276,5 +300,216 @@ describe("what the emulator answers", () => {
       expect(answer.status, JSON.stringify(body).slice(0, 80)).toBe(valid ? 201 : 422);
       if (!valid) expectValidResponse("POST", JIT_REPO, 422, answer.body);
     }
+  });
+});
+
+describe("what the emulator answers for runs, installations, hooks and manifests", () => {
+  const auth = { ...UA };
+  const RUNS = "/repos/{owner}/{repo}/actions/runs";
+  const RUN_JOBS = "/repos/{owner}/{repo}/actions/runs/{run_id}/jobs";
+
+  it("runs and a run's jobs, for organizations and users, public and private", async () => {
+    const ns = emulator("runs");
+    await ns.seed({
+      repositoryMetadata: [{ repository: "mona/site", private: false, ownerType: "User" }],
+      jobs: [
+        { id: 1, repository: "octo-org/hello", runId: 70, status: "completed", conclusion: "success" },
+        {
+          id: 2,
+          repository: "octo-org/hello",
+          runId: 70,
+          runAttempt: 2,
+          status: "in_progress",
+          runnerId: 3,
+          runnerName: "r",
+        },
+        { id: 3, repository: "mona/site", runId: 71 },
+      ],
+    });
+    for (const repo of ["octo-org/hello", "mona/site"]) {
+      const runs = await call(ns.url, "GET", `/repos/${repo}/actions/runs`, undefined, auth);
+      expect(runs.status).toBe(200);
+      expectValidOnBoth("GET", RUNS, 200, runs.body);
+    }
+    const jobs = await call(
+      ns.url,
+      "GET",
+      "/repos/octo-org/hello/actions/runs/70/jobs?filter=all",
+      undefined,
+      auth,
+    );
+    expectValidOnBoth("GET", RUN_JOBS, 200, jobs.body);
+    expect(jobs.body).toMatchObject({ total_count: 2 });
+    const invalid = await call(
+      ns.url,
+      "GET",
+      "/repos/octo-org/hello/actions/runs?status=stuck",
+      undefined,
+      auth,
+    );
+    expect(invalid.status).toBe(422);
+    expectComponent("validation-error", invalid.body);
+    const missing = await call(ns.url, "GET", "/repos/octo-org/hello/actions/runs/99/jobs", undefined, auth);
+    expectComponent("basic-error", missing.body);
+  });
+
+  it("installations, and the App-only refusal", async () => {
+    const ns = emulator("installations");
+    const { publicKey, privateKey } = generateKeyPairSync("rsa", {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: "spki", format: "pem" },
+      privateKeyEncoding: { type: "pkcs1", format: "pem" },
+    });
+    await ns.seed({
+      apps: [{ id: 3, clientId: "Iv23liShapes", publicKey }],
+      installations: [{ id: 30, appId: 3, account: "octo-org", permissions: { actions: "read" } }],
+    });
+    const jwt = { ...UA, authorization: `Bearer ${appJwt(privateKey, 3)}` };
+    const repo = await call(ns.url, "GET", "/repos/octo-org/hello/installation", undefined, jwt);
+    expect(repo.status).toBe(200);
+    expectValidOnBoth("GET", "/repos/{owner}/{repo}/installation", 200, repo.body);
+    const org = await call(ns.url, "GET", "/orgs/octo-org/installation", undefined, jwt);
+    expectValidOnBoth("GET", "/orgs/{org}/installation", 200, org.body);
+    const none = await call(ns.url, "GET", "/repos/elsewhere/hello/installation", undefined, jwt);
+    expect(none.status).toBe(404);
+    expectValidResponse("GET", "/repos/{owner}/{repo}/installation", 404, none.body);
+    const pat = await call(ns.url, "GET", "/orgs/octo-org/installation", undefined, auth);
+    expect(pat.status).toBe(401);
+    expectComponent("basic-error", pat.body);
+  });
+
+  it("hook deliveries of repository, organization and App hooks; redelivery; their refusals", async () => {
+    const ns = emulator("deliveries");
+    const { publicKey, privateKey } = generateKeyPairSync("rsa", {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: "spki", format: "pem" },
+      privateKeyEncoding: { type: "pkcs1", format: "pem" },
+    });
+    await ns.seed({ apps: [{ id: 4, publicKey }] });
+    const jwt = { ...UA, authorization: `Bearer ${appJwt(privateKey, 4)}` };
+    const hooks = [
+      {
+        id: await ns.createHook({ kind: "repository", repository: "octo-org/hello" }),
+        path: (id: number) => `/repos/octo-org/hello/hooks/${id}/deliveries`,
+        template: "/repos/{owner}/{repo}/hooks/{hook_id}/deliveries",
+        headers: auth,
+      },
+      {
+        id: await ns.createHook({ kind: "organization", organization: "octo-org" }),
+        path: (id: number) => `/orgs/octo-org/hooks/${id}/deliveries`,
+        template: "/orgs/{org}/hooks/{hook_id}/deliveries",
+        headers: auth,
+      },
+      {
+        id: await ns.createHook({ kind: "app", appId: 4 }),
+        path: () => "/app/hook/deliveries",
+        template: "/app/hook/deliveries",
+        headers: jwt,
+      },
+    ];
+    for (const hook of hooks) {
+      const sent = await ns.sendDelivery(hook.id, {
+        event: "workflow_job",
+        payload: { action: "queued", installation: { id: 1 }, repository: { id: 2 } },
+      });
+      await ns.sendDelivery(hook.id, { event: "ping", payload: {}, statusCode: 200 });
+      const list = await call(ns.url, "GET", `${hook.path(hook.id)}?per_page=1`, undefined, hook.headers);
+      expect(list.status).toBe(200);
+      expect(list.headers.get("link")).toContain('rel="next"');
+      expectValidOnBoth("GET", hook.template, 200, list.body);
+      const one = await call(ns.url, "GET", `${hook.path(hook.id)}/${sent.id}`, undefined, hook.headers);
+      expectValidOnBoth("GET", `${hook.template}/{delivery_id}`, 200, one.body);
+      const attempt = await call(
+        ns.url,
+        "POST",
+        `${hook.path(hook.id)}/${sent.id}/attempts`,
+        undefined,
+        hook.headers,
+      );
+      expect(attempt.status).toBe(202);
+      expectValidOnBoth("POST", `${hook.template}/{delivery_id}/attempts`, 202, attempt.body);
+      const badCursor = await call(ns.url, "GET", `${hook.path(hook.id)}?cursor=x`, undefined, hook.headers);
+      expectValidResponse("GET", hook.template, 400, badCursor.body);
+      const badStatus = await call(ns.url, "GET", `${hook.path(hook.id)}?status=ok`, undefined, hook.headers);
+      expectValidResponse("GET", hook.template, 422, badStatus.body);
+      const missing = await call(ns.url, "GET", `${hook.path(hook.id)}/1`, undefined, hook.headers);
+      expect(missing.status).toBe(404);
+      expectComponent("basic-error", missing.body);
+    }
+    await ns.settleDeliveries();
+    const refused = await call(ns.url, "GET", "/app/hook/deliveries", undefined, auth);
+    expect(refused.status).toBe(401);
+    expectComponent("basic-error", refused.body);
+  });
+
+  it("manifest conversions, and a code that is gone", async () => {
+    const ns = emulator("manifest");
+    const answer = await ns.submitManifest({
+      org: "octo-org",
+      manifest: {
+        name: "Shape Check",
+        url: "https://example.com",
+        hook_attributes: { url: "https://example.com/hook" },
+        redirect_url: "https://example.com/done",
+        default_permissions: { administration: "write" },
+        default_events: ["workflow_job"],
+      },
+    });
+    const template = "/app-manifests/{code}/conversions";
+    const converted = await call(ns.url, "POST", `/app-manifests/${answer.code}/conversions`, undefined, {
+      "user-agent": "openapi-test",
+    });
+    expect(converted.status).toBe(201);
+    expectValidOnBoth("POST", template, 201, converted.body);
+    const again = await call(ns.url, "POST", `/app-manifests/${answer.code}/conversions`, undefined, {
+      "user-agent": "openapi-test",
+    });
+    expect(again.status).toBe(404);
+    expectValidResponse("POST", template, 404, again.body);
+  });
+
+  it("a secondary-limit refusal is GitHub's error shape", async () => {
+    const ns = emulator("secondary");
+    await ns.seed({ secondaryRateLimit: { limit: 0, windowSeconds: 60, retryAfterSeconds: 60 } });
+    const refused = await call(ns.url, "POST", "/orgs/octo-org/actions/runners/generate-jitconfig", {
+      name: "x",
+      runner_group_id: 1,
+      labels: ["self-hosted"],
+    });
+    expect(refused.status).toBe(403);
+    expectComponent("basic-error", refused.body);
+  });
+
+  it("knows GitHub's App permissions and webhook events, no more and no fewer", () => {
+    const levels = (description: OpenApi) => {
+      const schemas = description.document.components;
+      const permissions =
+        typeof schemas === "object" && schemas !== null && !Array.isArray(schemas)
+          ? schemas.schemas
+          : undefined;
+      const appPermissions =
+        typeof permissions === "object" && permissions !== null && !Array.isArray(permissions)
+          ? permissions["app-permissions"]
+          : undefined;
+      const properties =
+        typeof appPermissions === "object" && appPermissions !== null && !Array.isArray(appPermissions)
+          ? appPermissions.properties
+          : undefined;
+      const entries =
+        typeof properties === "object" && properties !== null && !Array.isArray(properties)
+          ? Object.entries(properties)
+          : [];
+      return entries.map(([name, property]) => {
+        const values =
+          typeof property === "object" && property !== null && !Array.isArray(property)
+            ? property.enum
+            : undefined;
+        return [name, Array.isArray(values) ? values : []] as const;
+      });
+    };
+    expect(Object.fromEntries([...levels(ghes), ...levels(github)])).toEqual(APP_PERMISSION_LEVELS);
+    expect([...WEBHOOK_EVENTS].sort()).toEqual(
+      emitterEventNames.filter((name) => !name.includes(".")).sort(),
+    );
   });
 });

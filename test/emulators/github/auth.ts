@@ -5,6 +5,7 @@
  * The 401 messages are GitHub's.
  */
 import type { Permissions } from "./control.ts";
+import { credentialName } from "./rate-limits.ts";
 import type { Namespace } from "./state.ts";
 
 export type Identity =
@@ -13,7 +14,16 @@ export type Identity =
   | { kind: "installation"; installationId: number; account: string; permissions: Permissions | undefined }
   | { kind: "app"; appId: number };
 
-export type AuthResult = { ok: true; identity: Identity } | { ok: false; status: number; message: string };
+export type AuthResult =
+  | {
+      ok: true;
+      identity: Identity;
+      /** Whose rate-limit budget the call spends (rate-limits.ts names them). */
+      credential: string;
+    }
+  | { ok: false; status: number; message: string };
+
+type Verified = { ok: true; identity: Identity } | { ok: false; status: number; message: string };
 
 const BAD_CREDENTIALS = "Bad credentials";
 const JWT_UNDECODABLE = "A JSON web token could not be decoded";
@@ -50,7 +60,7 @@ function decodeJson(part: string): Record<string, unknown> | undefined {
   }
 }
 
-async function verifyJwt(ns: Namespace, jwt: string, now: number): Promise<AuthResult> {
+async function verifyJwt(ns: Namespace, jwt: string, now: number): Promise<Verified> {
   const [headerPart = "", payloadPart = "", signaturePart = ""] = jwt.split(".");
   const header = decodeJson(headerPart);
   const payload = decodeJson(payloadPart);
@@ -87,6 +97,19 @@ export async function authenticate(
   authorization: string | undefined,
   now: number,
 ): Promise<AuthResult> {
+  const verified = await identify(ns, authorization, now);
+  if (!verified.ok) return verified;
+  const { identity } = verified;
+  const token = /^\S+\s+(\S+)/.exec(authorization ?? "")?.[1];
+  const credential = await credentialName(identity.kind, {
+    ...(token === undefined ? {} : { token }),
+    ...(identity.kind === "installation" ? { installationId: identity.installationId } : {}),
+    ...(identity.kind === "app" ? { appId: identity.appId } : {}),
+  });
+  return { ok: true, identity, credential };
+}
+
+async function identify(ns: Namespace, authorization: string | undefined, now: number): Promise<Verified> {
   if (authorization === undefined) return { ok: true, identity: { kind: "none" } };
   const match = /^(token|bearer)\s+(\S+)\s*$/i.exec(authorization);
   if (match === null) return { ok: false, status: 401, message: BAD_CREDENTIALS };

@@ -53,7 +53,7 @@ export function jitRunnerJson(runner: RunnerRecord, labelIds: ReadonlyMap<string
   };
 }
 
-function base64(text: string): string {
+export function base64(text: string): string {
   return btoa(text);
 }
 
@@ -117,7 +117,8 @@ export function jobJson(job: JobRecord, base: string) {
   };
 }
 
-function simpleUser(login: string, id: number, base: string) {
+/** GitHub's `simple-user`: a user, a bot or an organization as other objects embed it. */
+export function simpleUser(login: string, id: number, base: string, type = "Bot") {
   const url = `${base}/users/${login}`;
   return {
     login,
@@ -136,7 +137,7 @@ function simpleUser(login: string, id: number, base: string) {
     repos_url: `${url}/repos`,
     events_url: `${url}/events{/privacy}`,
     received_events_url: `${url}/received_events`,
-    type: "Bot",
+    type,
     site_admin: false,
   };
 }

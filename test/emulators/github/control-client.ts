@@ -4,17 +4,49 @@
  */
 import * as z from "zod/mini";
 import {
+  type AppState,
+  AppStateSchema,
+  type CredentialUsage,
+  CredentialUsageSchema,
+  type DeliverySend,
+  type DeliveryState,
+  DeliveryStateSchema,
   type Failure,
+  type HookSeed,
   type RecordedRequest,
   RecordedRequestSchema,
   type RunnerState,
   RunnerStateSchema,
   type RunnerUpdate,
   type Seed,
+  type SettingsUpdate,
 } from "./control.ts";
 
 const RequestsSchema = z.object({ requests: z.array(RecordedRequestSchema) });
 const RunnersSchema = z.object({ runners: z.array(RunnerStateSchema) });
+const HookIdSchema = z.object({ id: z.int() });
+const DeliveriesSchema = z.object({ deliveries: z.array(DeliveryStateSchema) });
+const DeliverySchema = z.object({ delivery: DeliveryStateSchema });
+const UsageSchema = z.object({ credentials: z.array(CredentialUsageSchema) });
+const AppsSchema = z.object({ apps: z.array(AppStateSchema) });
+
+export interface ManifestSubmission {
+  /** The manifest object, sent as the form field `manifest` (JSON). */
+  manifest: unknown;
+  /** Post to the organization's page; the signed-in user's (`octocat`) otherwise. */
+  org?: string;
+  state?: string;
+}
+
+export interface ManifestAnswer {
+  status: number;
+  /** Where GitHub sends the browser (302), with `code` and `state` in its query. */
+  location: string | null;
+  code: string | null;
+  state: string | null;
+  /** The page's text: GitHub's complaint when it refuses the manifest. */
+  body: string;
+}
 
 export interface GitHubEmulatorHandle {
   /** The API base URL of this namespace, to give a client as `baseUrl`. */
@@ -29,6 +61,25 @@ export interface GitHubEmulatorHandle {
   setClock(offsetSeconds: number): Promise<void>;
   /** Invalidates every installation token issued so far (an App suspended or reinstalled). */
   revokeInstallationTokens(): Promise<void>;
+  /** Job routing, the payload template of job deliveries, the delivery timeout. */
+  settings(update: SettingsUpdate): Promise<void>;
+  /** Cancels a job as GitHub does (queued: no runner; in progress: its runner goes too). */
+  cancelJob(jobId: number): Promise<void>;
+  /** A repository, organization or App hook; the id to find its deliveries by. */
+  createHook(hook: HookSeed): Promise<number>;
+  /** The hook's delivery log, oldest first, with the requests sent and the answers received. */
+  hookDeliveries(hookId: number): Promise<DeliveryState[]>;
+  /** Sends one delivery to the hook (to its URL if it has one) and returns its log entry. */
+  sendDelivery(hookId: number, delivery: DeliverySend): Promise<DeliveryState>;
+  /** Waits until deliveries still being sent (REST redeliveries) are done. */
+  settleDeliveries(): Promise<void>;
+  /** Per credential: calls accepted, refused by either limit, and made while told to wait. */
+  rateLimits(): Promise<CredentialUsage[]>;
+  apps(): Promise<AppState[]>;
+  /** The web page a manifest form is posted to (on GHES outside `/api/v3`, as here). */
+  manifestPageUrl(org?: string): string;
+  /** Posts a manifest form as a browser would, without following the redirect. */
+  submitManifest(submission: ManifestSubmission): Promise<ManifestAnswer>;
   reset(): Promise<void>;
 }
 
@@ -44,6 +95,10 @@ export function githubEmulator(emulatorUrl: string, namespace: string): GitHubEm
     if (!response.ok) throw new Error(`emulator ${method} ${path}: ${response.status} ${text}`);
     return JSON.parse(text);
   };
+  const pageUrl = (org?: string) =>
+    org === undefined
+      ? `${url}/settings/apps/new`
+      : `${url}/organizations/${encodeURIComponent(org)}/settings/apps/new`;
   return {
     url,
     async seed(seed) {
@@ -67,6 +122,50 @@ export function githubEmulator(emulatorUrl: string, namespace: string): GitHubEm
     },
     async revokeInstallationTokens() {
       await control("POST", "/installation-tokens/revoke");
+    },
+    async settings(update) {
+      await control("POST", "/settings", update);
+    },
+    async cancelJob(jobId) {
+      await control("POST", `/jobs/${jobId}/cancel`);
+    },
+    async createHook(hook) {
+      return HookIdSchema.parse(await control("POST", "/hooks", hook)).id;
+    },
+    async hookDeliveries(hookId) {
+      return DeliveriesSchema.parse(await control("GET", `/hooks/${hookId}/deliveries`)).deliveries;
+    },
+    async sendDelivery(hookId, delivery) {
+      return DeliverySchema.parse(await control("POST", `/hooks/${hookId}/deliveries`, delivery)).delivery;
+    },
+    async settleDeliveries() {
+      await control("POST", "/deliveries/settle");
+    },
+    async rateLimits() {
+      return UsageSchema.parse(await control("GET", "/rate-limits")).credentials;
+    },
+    async apps() {
+      return AppsSchema.parse(await control("GET", "/apps")).apps;
+    },
+    manifestPageUrl: pageUrl,
+    async submitManifest(submission) {
+      const page = new URL(pageUrl(submission.org));
+      if (submission.state !== undefined) page.searchParams.set("state", submission.state);
+      const response = await fetch(page, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ manifest: JSON.stringify(submission.manifest) }).toString(),
+        redirect: "manual",
+      });
+      const location = response.headers.get("location");
+      const query = location === null ? undefined : new URL(location).searchParams;
+      return {
+        status: response.status,
+        location,
+        code: query?.get("code") ?? null,
+        state: query?.get("state") ?? null,
+        body: await response.text(),
+      };
     },
     async reset() {
       await control("POST", "/reset");

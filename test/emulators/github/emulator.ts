@@ -1,15 +1,19 @@
 /**
  * The GitHub emulator without its HTTP server: namespaces, request recording, failure injection, GitHub's
- * checks (User-Agent, Authorization, primary rate limit) and headers, then the routes (routes.ts) or the control
- * API (control-api.ts). No Node imports; server.ts puts it on a socket.
+ * checks (User-Agent, Authorization, primary and secondary rate limits per credential) and headers, then the
+ * routes (routes.ts), the control API (control-api.ts) or the manifest flow's web pages (manifest.ts). No Node
+ * imports; server.ts puts it on a socket.
  *
  * `{url}/ns/<name>/…` uses namespace `<name>` (created on first use); `{url}/…` the namespace `default`. An
- * `/api/v3` prefix after that is accepted, as on GitHub Enterprise Server.
+ * `/api/v3` prefix after that is accepted, as on GitHub Enterprise Server, whose web pages live on the same host
+ * without it.
  */
 import { authenticate, type Identity } from "./auth.ts";
 import { errorBody } from "./bodies.ts";
 import type { RecordedRequest } from "./control.ts";
 import { handleControl } from "./control-api.ts";
+import { manifestPage, submitManifest } from "./manifest.ts";
+import { admit, currentHeaders } from "./rate-limits.ts";
 import { matchRoute } from "./routes.ts";
 import { createNamespace, type Namespace, nowOf } from "./state.ts";
 
@@ -62,25 +66,12 @@ function describeAuth(identity: Identity | undefined): RecordedRequest["auth"] {
   return { kind: identity.kind };
 }
 
-function rateLimitHeaders(ns: Namespace): Record<string, string> {
-  const { limit, remaining, resetAt } = ns.rateLimit;
-  return {
-    "x-ratelimit-limit": String(limit),
-    "x-ratelimit-remaining": String(remaining),
-    "x-ratelimit-used": String(limit - remaining),
-    "x-ratelimit-reset": String(Math.ceil(resetAt / 1000)),
-    "x-ratelimit-resource": "core",
-  };
-}
-
-/** A request uses one unit of the hourly budget; the window restarts an hour after it began. */
-function spendRateLimit(ns: Namespace, now: number): boolean {
-  if (now >= ns.rateLimit.resetAt) {
-    ns.rateLimit = { limit: ns.rateLimit.limit, remaining: ns.rateLimit.limit, resetAt: now + 3_600_000 };
-  }
-  if (ns.rateLimit.remaining <= 0) return false;
-  ns.rateLimit.remaining -= 1;
-  return true;
+/** How GitHub's primary-limit message names the caller. */
+function who(auth: RecordedRequest["auth"]): string {
+  if (auth.kind === "installation") return `installation ID ${auth.installationId}`;
+  if (auth.kind === "app") return `app ID ${auth.appId}`;
+  if (auth.kind === "none") return "127.0.0.1";
+  return "user ID 1";
 }
 
 export function createGitHubEmulator(): GitHubEmulator {
@@ -104,12 +95,16 @@ export function createGitHubEmulator(): GitHubEmulator {
     fullPath: string,
   ): Promise<EmulatorResponse> => {
     const now = nowOf(ns);
+    const requestId = `EMU:${(++requestCounter).toString(16).toUpperCase()}`;
     const common = {
       "x-github-media-type": "github.v3; format=json",
       "x-github-api-version-selected": "2022-11-28",
-      "x-github-request-id": `EMU:${(++requestCounter).toString(16).toUpperCase()}`,
+      "x-github-request-id": requestId,
       date: new Date(now).toUTCString(),
     };
+    // Who is calling decides whose rate-limit headers even an injected failure carries.
+    const auth = await authenticate(ns, request.headers.authorization, now);
+    const credential = auth.ok ? auth.credential : "anonymous";
     const matched = matchRoute(request.method, path);
     const recorded: RecordedRequest = {
       method: request.method,
@@ -142,7 +137,11 @@ export function createGitHubEmulator(): GitHubEmulator {
       if (failure.drop === true)
         return answer({ kind: "drop", ...(delayMs === undefined ? {} : { delayMs }) });
       if (failure.status !== undefined) {
-        const headers: Record<string, string> = { ...common, ...rateLimitHeaders(ns), ...failure.headers };
+        const headers: Record<string, string> = {
+          ...common,
+          ...currentHeaders(ns.rateLimits, credential),
+          ...failure.headers,
+        };
         if (failure.retryAfter !== undefined) headers["retry-after"] = String(failure.retryAfter);
         const body = failure.body ?? errorBody(failure.status, `Emulated failure (${failure.status})`);
         return answer({
@@ -157,26 +156,25 @@ export function createGitHubEmulator(): GitHubEmulator {
     if (request.headers["user-agent"] === undefined || request.headers["user-agent"] === "") {
       return withDelay(json(403, errorBody(403, USER_AGENT_REQUIRED), common));
     }
-    const auth = await authenticate(ns, request.headers.authorization, now);
     recorded.auth = describeAuth(auth.ok ? auth.identity : undefined);
     if (!auth.ok) return withDelay(json(auth.status, errorBody(auth.status, auth.message), common));
 
-    if (!spendRateLimit(ns, now)) {
-      const message = `API rate limit exceeded for ${recorded.auth.kind === "installation" ? `installation ID ${recorded.auth.installationId}` : "user ID 1"}.`;
-      return withDelay(
-        json(
-          403,
-          errorBody(403, message, "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"),
-          { ...common, ...rateLimitHeaders(ns) },
-        ),
-      );
-    }
-    const headers = { ...common, ...rateLimitHeaders(ns) };
+    const admission = admit(ns.rateLimits, {
+      credential,
+      route: recorded.route,
+      now,
+      who: who(recorded.auth),
+      requestId,
+    });
+    recorded.credential = credential;
+    recorded.duringAnnouncedLimit = admission.duringAnnouncedLimit;
+    const headers = { ...common, ...admission.headers };
+    if (!admission.ok) return withDelay(json(admission.status, admission.body, headers));
     if (matched === undefined) return withDelay(json(404, errorBody(404, "Not Found"), headers));
 
     const body = parseBody(request.body);
     if (!body.ok) return withDelay(json(400, errorBody(400, "Problems parsing JSON"), headers));
-    const response = matched.route.handle({
+    const response = await matched.route.handle({
       ns,
       url,
       path,
@@ -208,8 +206,20 @@ export function createGitHubEmulator(): GitHubEmulator {
           rest.slice("/_emulator".length),
           url,
           request.body,
+          `${url.origin}${prefix}`,
         );
         return json(result.status, result.body);
+      }
+
+      const page = manifestPage(request.method, rest);
+      if (page !== undefined) {
+        const answer = await submitManifest(namespace(name), {
+          org: page.org,
+          url,
+          body: request.body,
+          base: `${url.origin}${prefix}`,
+        });
+        return { kind: "respond", ...answer };
       }
 
       const ghes = /^\/api\/v3(?=\/|$)/.exec(rest);

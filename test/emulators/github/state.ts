@@ -2,12 +2,23 @@
  * One namespace of the GitHub emulator: everything a test can seed or observe. Names are compared in lower case,
  * as GitHub does for owners, repositories and runner names.
  */
-import type { Failure, JobSeed, Permissions, RecordedRequest, RunnerState, Seed } from "./control.ts";
+import type { Failure, Permissions, RecordedRequest, RunnerState } from "./control.ts";
+import type { HookRecord } from "./hooks.ts";
+import type { ManifestCode } from "./manifest.ts";
+import { createRateLimits, type RateLimits } from "./rate-limits.ts";
 
 export interface AppRecord {
   id: number;
   clientId: string | undefined;
   publicKey: CryptoKey;
+  /** Seeded Apps are `app-<id>`; manifest Apps take the slug of their name. */
+  slug: string;
+  name: string;
+  /** The account that owns the App registration (lower case). */
+  owner: string;
+  permissions: Permissions | undefined;
+  events: string[];
+  createdAt: number;
 }
 
 export interface InstallationRecord {
@@ -15,6 +26,31 @@ export interface InstallationRecord {
   appId: number;
   account: string;
   permissions: Permissions | undefined;
+}
+
+export type AccountType = "Organization" | "User";
+
+/** A user or organization: its numeric id and type, as repository owners and installation targets show it. */
+export interface AccountRecord {
+  login: string;
+  id: number;
+  type: AccountType;
+}
+
+export interface RepositoryRecord {
+  id: number;
+  owner: string;
+  name: string;
+  private: boolean;
+}
+
+export interface Settings {
+  /** Route queued jobs to idle runners whose labels fit, as GitHub does (off: tests move jobs themselves). */
+  assignJobs: boolean;
+  /** A `workflow_job` payload whose `action`, `workflow_job`, `repository` and owner fields are filled in. */
+  jobPayloadTemplate: Record<string, unknown> | undefined;
+  /** How long a hook's URL may take to answer: GitHub gives github.com receivers 10 s. */
+  deliveryTimeoutMs: number;
 }
 
 export interface IssuedToken {
@@ -64,12 +100,31 @@ export interface Namespace {
   releases: Map<string, string>;
   failures: (Failure & { remaining: number })[];
   requests: RecordedRequest[];
-  rateLimit: { limit: number; remaining: number; resetAt: number };
+  rateLimits: RateLimits;
+  /** Lower-case login → account; created with defaults (an organization) on first mention. */
+  accounts: Map<string, AccountRecord>;
+  /** Lower-case `owner/repo` → repository; created with defaults (private) on first mention. */
+  repositoryRecords: Map<string, RepositoryRecord>;
+  hooks: Map<number, HookRecord>;
+  manifestCodes: Map<string, ManifestCode>;
+  settings: Settings;
+  /** Deliveries still being sent (redeliveries answer 202 before they are done, as on GitHub). */
+  inFlight: Set<Promise<unknown>>;
   clockOffsetMs: number;
+  /** Runner and label ids. */
   nextId: number;
+  /** Ids of accounts, repositories, hooks, Apps and installations made by the emulator: apart from runner ids. */
+  nextEntityId: number;
+  nextDeliveryId: number;
 }
 
 export const DEFAULT_RUNNER_RELEASE = "v2.334.0";
+
+/** The routes a secondary limit applies to unless seeded otherwise: registering runners is what bursts. */
+export const JIT_ROUTES = [
+  "POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig",
+  "POST /orgs/{org}/actions/runners/generate-jitconfig",
+] as const;
 
 export function createNamespace(name: string): Namespace {
   return {
@@ -87,9 +142,18 @@ export function createNamespace(name: string): Namespace {
     releases: new Map([["actions/runner", DEFAULT_RUNNER_RELEASE]]),
     failures: [],
     requests: [],
-    rateLimit: { limit: 5000, remaining: 5000, resetAt: 0 },
+    rateLimits: createRateLimits(),
+    accounts: new Map(),
+    repositoryRecords: new Map(),
+    hooks: new Map(),
+    manifestCodes: new Map(),
+    settings: { assignJobs: false, jobPayloadTemplate: undefined, deliveryTimeoutMs: 10_000 },
+    inFlight: new Set(),
     clockOffsetMs: 0,
     nextId: 1000,
+    nextEntityId: 100_000,
+    // GitHub's delivery ids are past 2^32 by now; clients must read them as 64-bit numbers.
+    nextDeliveryId: 90_000_000_001,
   };
 }
 
@@ -106,94 +170,25 @@ export function organizationExists(ns: Namespace, org: string): boolean {
   return ns.organizations === undefined || ns.organizations.has(org.toLowerCase());
 }
 
-async function importPublicKey(pem: string): Promise<CryptoKey> {
-  const body = /-----BEGIN PUBLIC KEY-----([\s\S]*?)-----END PUBLIC KEY-----/.exec(pem)?.[1];
-  if (body === undefined) throw new Error("apps[].publicKey must be an SPKI PEM (BEGIN PUBLIC KEY)");
-  const der = Uint8Array.from(atob(body.replace(/\s+/g, "")), (char) => char.charCodeAt(0));
-  return crypto.subtle.importKey("spki", der, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, false, [
-    "verify",
-  ]);
+/** The account of a login, an organization unless seeded otherwise. */
+export function accountOf(ns: Namespace, login: string): AccountRecord {
+  const key = login.toLowerCase();
+  let account = ns.accounts.get(key);
+  if (account === undefined) {
+    account = { login, id: ns.nextEntityId++, type: "Organization" };
+    ns.accounts.set(key, account);
+  }
+  return account;
 }
 
-function jobFromSeed(seed: JobSeed, now: number, previous: JobRecord | undefined): JobRecord {
-  const [owner = "", repo = ""] = seed.repository.split("/");
-  const status = seed.status ?? previous?.status ?? "queued";
-  return {
-    id: seed.id,
-    owner,
-    repo,
-    status,
-    conclusion: seed.conclusion !== undefined ? seed.conclusion : (previous?.conclusion ?? null),
-    name: seed.name ?? previous?.name ?? "build",
-    labels: seed.labels ?? previous?.labels ?? ["self-hosted", "modal"],
-    runId: seed.runId ?? previous?.runId ?? seed.id + 1_000_000,
-    runAttempt: seed.runAttempt ?? previous?.runAttempt ?? 1,
-    runnerId: seed.runnerId !== undefined ? seed.runnerId : (previous?.runnerId ?? null),
-    runnerName: seed.runnerName !== undefined ? seed.runnerName : (previous?.runnerName ?? null),
-    createdAt: previous?.createdAt ?? now,
-    startedAt: previous?.startedAt ?? (status === "queued" || status === "waiting" ? null : now),
-    completedAt: previous?.completedAt ?? (status === "completed" ? now : null),
-  };
-}
-
-export async function applySeed(ns: Namespace, seed: Seed): Promise<void> {
-  const lower = (values: string[]) => new Set(values.map((value) => value.toLowerCase()));
-  if (seed.repositories !== undefined) ns.repositories = lower(seed.repositories);
-  if (seed.organizations !== undefined) ns.organizations = lower(seed.organizations);
-  if (seed.runnerGroups !== undefined) ns.runnerGroups = new Set(seed.runnerGroups);
-  if (seed.tokens !== undefined) {
-    ns.tokens ??= new Map();
-    for (const token of seed.tokens) ns.tokens.set(token.token, token.permissions);
+/** The repository's record, private unless seeded otherwise. */
+export function repositoryOf(ns: Namespace, owner: string, name: string): RepositoryRecord {
+  const key = `${owner}/${name}`.toLowerCase();
+  let repository = ns.repositoryRecords.get(key);
+  if (repository === undefined) {
+    accountOf(ns, owner);
+    repository = { id: ns.nextEntityId++, owner, name, private: true };
+    ns.repositoryRecords.set(key, repository);
   }
-  for (const app of seed.apps ?? []) {
-    ns.apps.set(app.id, {
-      id: app.id,
-      clientId: app.clientId,
-      publicKey: await importPublicKey(app.publicKey),
-    });
-  }
-  for (const installation of seed.installations ?? []) {
-    ns.installations.set(installation.id, {
-      id: installation.id,
-      appId: installation.appId,
-      account: installation.account.toLowerCase(),
-      permissions: installation.permissions,
-    });
-  }
-  for (const job of seed.jobs ?? []) ns.jobs.set(job.id, jobFromSeed(job, nowOf(ns), ns.jobs.get(job.id)));
-  for (const runner of seed.runners ?? []) {
-    const scope =
-      runner.organization === undefined
-        ? `repo:${runner.repository ?? ""}`.toLowerCase()
-        : `org:${runner.organization}`.toLowerCase();
-    const labels = runner.labels ?? ["self-hosted"];
-    for (const label of labels) {
-      if (!ns.labelIds.has(label.toLowerCase())) ns.labelIds.set(label.toLowerCase(), ns.nextId++);
-    }
-    const online = runner.status === "online" || runner.busy === true;
-    const id = ns.nextId++;
-    ns.runners.set(id, {
-      id,
-      name: runner.name,
-      scope,
-      os: online ? "Linux" : "unknown",
-      status: online ? "online" : "offline",
-      busy: runner.busy ?? false,
-      labels,
-      runnerGroupId: runner.runnerGroupId ?? 1,
-      workFolder: "_work",
-      jobId: null,
-      version: online ? DEFAULT_RUNNER_RELEASE.replace(/^v/, "") : null,
-      encodedJitConfig: "",
-    });
-  }
-  for (const release of seed.releases ?? [])
-    ns.releases.set(release.repository.toLowerCase(), release.tagName);
-  if (seed.rateLimit !== undefined) {
-    ns.rateLimit = {
-      limit: seed.rateLimit.limit,
-      remaining: seed.rateLimit.remaining,
-      resetAt: nowOf(ns) + (seed.rateLimit.resetInSeconds ?? 3600) * 1000,
-    };
-  }
+  return repository;
 }
