@@ -5,7 +5,7 @@
 import { PermanentError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Send } from "./credentials.ts";
-import { badResponse } from "./errors.ts";
+import { collectPages } from "./pages.ts";
 import {
   JitConfigSchema,
   parseResponse,
@@ -15,7 +15,6 @@ import {
   toRunner,
 } from "./schemas.ts";
 import { describeScope, type RunnerScope } from "./scope.ts";
-import type { CallResult } from "./transport.ts";
 
 const PER_PAGE = 100;
 /** 100 pages of 100: far more runners than one deployment starts, and a bound on a misbehaving `Link`. */
@@ -54,21 +53,11 @@ export function runnerPermission(scope: RunnerScope): string {
     : `"Self-hosted runners: read & write" on the organization ${scope.org} (fine-grained token or GitHub App), or the classic token scope "admin:org"`;
 }
 
-function nextLink(result: CallResult): string | undefined {
-  const link = result.headers.link;
-  if (typeof link !== "string") return undefined;
-  for (const match of link.matchAll(/<([^>]+)>\s*;\s*rel="([^"]+)"/g)) {
-    if (match[2] === "next") return match[1];
-  }
-  return undefined;
-}
-
 function isStatus(error: unknown, status: number): boolean {
   return error instanceof PermanentError && error.status === status;
 }
 
 export function createRunnerApi(send: Send, options: { baseUrl: string; logger: Logger }): RunnerApi {
-  const origin = new URL(options.baseUrl).origin;
   const spec = (operation: string, scope: RunnerScope) => ({
     operation,
     subject: describeScope(scope),
@@ -110,32 +99,22 @@ export function createRunnerApi(send: Send, options: { baseUrl: string; logger: 
 
     async list(operation, scope, name) {
       const query = { per_page: PER_PAGE, ...(name === undefined ? {} : { name }) };
-      let result = await send(spec(operation, scope), (request) =>
-        scope.kind === "repo"
-          ? request("GET /repos/{owner}/{repo}/actions/runners", {
-              owner: scope.owner,
-              repo: scope.repo,
-              ...query,
-            })
-          : request("GET /orgs/{org}/actions/runners", { org: scope.org, ...query }),
-      );
-      const runners: Runner[] = [];
-      for (let page = 1; ; page++) {
-        runners.push(...parseResponse(RunnerListSchema, operation, result.data).runners.map(toRunner));
-        const next = nextLink(result);
-        if (next === undefined) return runners;
-        // Our credentials go only where the first page came from.
-        if (!URL.canParse(next) || new URL(next).origin !== origin) throw badResponse(operation);
-        if (page >= MAX_PAGES) {
-          options.logger.warn("github runner list truncated", {
-            operation,
-            subject: describeScope(scope),
-            page,
-          });
-          return runners;
-        }
-        result = await send(spec(operation, scope), (request) => request(`GET ${next}`));
-      }
+      return collectPages({
+        send,
+        spec: spec(operation, scope),
+        baseUrl: options.baseUrl,
+        first: (request) =>
+          scope.kind === "repo"
+            ? request("GET /repos/{owner}/{repo}/actions/runners", {
+                owner: scope.owner,
+                repo: scope.repo,
+                ...query,
+              })
+            : request("GET /orgs/{org}/actions/runners", { org: scope.org, ...query }),
+        items: (data) => parseResponse(RunnerListSchema, operation, data).runners.map(toRunner),
+        maxPages: MAX_PAGES,
+        logger: options.logger,
+      });
     },
 
     async get(scope, runnerId) {
