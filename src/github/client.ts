@@ -1,13 +1,15 @@
 /**
  * The GitHub side of a runner's life: a just-in-time config to start it, lookups to find it, a delete to remove
- * it, the job it was meant for, and the runner release to run. PAT or GitHub App auth (credentials.ts); every
- * response parsed with zod (schemas.ts); every failure a `RetryableError` or `PermanentError` (errors.ts).
+ * it, the job it was meant for, and the runner release to run; and for reconciling, a run's jobs and a
+ * repository's runs. PAT or GitHub App auth (credentials.ts); every response parsed with zod (schemas.ts); every
+ * failure a `RetryableError` or `PermanentError` (errors.ts).
  */
 import { createLogger, type Logger } from "../log.ts";
 import { createCredentials, type GitHubAuth } from "./credentials.ts";
 import { badResponse } from "./errors.ts";
 import { generateJitConfig, type JitConfigResult } from "./jit.ts";
 import { createRunnerApi, type DeleteRunnerResult, type JitRequest } from "./runners.ts";
+import { actionsPermission, type ListRunsOptions, listJobsForRun, listRuns } from "./runs.ts";
 import {
   type Job,
   JobSchema,
@@ -16,13 +18,15 @@ import {
   type Runner,
   type RunnerRelease,
   toJob,
+  type WorkflowRun,
 } from "./schemas.ts";
 import type { RunnerScope } from "./scope.ts";
 import { createTransport, type OctokitRequest } from "./transport.ts";
 
 export type { JitConfigResult } from "./jit.ts";
 export type { DeleteRunnerResult } from "./runners.ts";
-export type { Job, Runner, RunnerRelease } from "./schemas.ts";
+export type { ListRunsOptions, RunStatusFilter } from "./runs.ts";
+export type { Job, Runner, RunnerRelease, WorkflowRun } from "./schemas.ts";
 export type { RunnerScope } from "./scope.ts";
 
 export type { GitHubAuth } from "./credentials.ts";
@@ -59,6 +63,10 @@ export interface GitHubClient {
   /** Every runner of the scope (all pages), optionally only those whose name starts with `namePrefix`. */
   listRunners(scope: RunnerScope, options?: { namePrefix?: string }): Promise<Runner[]>;
   getJob(owner: string, repo: string, jobId: number): Promise<Job>;
+  /** Every job of the run's latest attempt (all pages, to a bound). */
+  listJobsForRun(owner: string, repo: string, runId: number): Promise<Job[]>;
+  /** The repository's runs, newest first, optionally in one status (all pages, to a bound). */
+  listRuns(owner: string, repo: string, options?: ListRunsOptions): Promise<WorkflowRun[]>;
   getLatestRunnerRelease(): Promise<RunnerRelease>;
   /**
    * The same client acting for a GitHub App installation (the webhook's `installation.id`); undefined keeps the
@@ -88,10 +96,11 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       : transport(options.releasesBaseUrl);
   const { auth } = options;
   const credentials = createCredentials({ auth, api, now: options.now, logger });
+  const lists = { baseUrl: api.baseUrl, logger };
 
   const make = (installationId: number | undefined): GitHubClient => {
     const send = credentials.sender(installationId);
-    const runners = createRunnerApi(send, { baseUrl: api.baseUrl, logger });
+    const runners = createRunnerApi(send, lists);
 
     const self: GitHubClient = {
       generateJitConfig: (input) => generateJitConfig(runners, input, logger),
@@ -116,13 +125,17 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
           {
             operation: "getJob",
             subject: `${owner}/${repo} job ${jobId}`,
-            permission: `"Actions: read" on ${owner}/${repo} (fine-grained token or GitHub App), or the classic token scope "repo"`,
+            permission: actionsPermission(owner, repo),
           },
           (request) =>
             request("GET /repos/{owner}/{repo}/actions/jobs/{job_id}", { owner, repo, job_id: jobId }),
         );
         return toJob(parseResponse(JobSchema, "getJob", result.data));
       },
+
+      listJobsForRun: (owner, repo, runId) => listJobsForRun(send, lists, { owner, repo, runId }),
+
+      listRuns: (owner, repo, runOptions = {}) => listRuns(send, lists, { owner, repo }, runOptions),
 
       async getLatestRunnerRelease() {
         const spec = {

@@ -51,6 +51,29 @@ export const JobSchema = z.object({
   completed_at: z.nullable(z.string()),
 });
 
+export const JobListSchema = z.object({
+  total_count: z.int(),
+  jobs: z.array(JobSchema),
+});
+
+const MinimalRepositorySchema = z.object({
+  full_name: z.string(),
+  private: z.boolean(),
+  owner: z.object({ login: z.string(), type: z.string() }),
+});
+
+export const WorkflowRunSchema = z.object({
+  id: z.int(),
+  run_attempt: z.optional(z.int()),
+  status: z.nullable(z.string()),
+  repository: MinimalRepositorySchema,
+});
+
+export const WorkflowRunListSchema = z.object({
+  total_count: z.int(),
+  workflow_runs: z.array(WorkflowRunSchema),
+});
+
 export const ReleaseSchema = z.object({
   tag_name: z.string(),
   name: z.nullable(z.string()),
@@ -144,6 +167,28 @@ export function toJob(job: z.infer<typeof JobSchema>): Job {
     createdAt: job.created_at,
     startedAt: job.started_at,
     completedAt: job.completed_at,
+  };
+}
+
+export interface WorkflowRun {
+  id: number;
+  runAttempt: number | undefined;
+  /** `queued`, `in_progress`, `completed`, `waiting`, `requested` or `pending` today; null is allowed by GitHub. */
+  status: string | null;
+  repository: { fullName: string; private: boolean; ownerLogin: string; ownerType: string };
+}
+
+export function toWorkflowRun(run: z.infer<typeof WorkflowRunSchema>): WorkflowRun {
+  return {
+    id: run.id,
+    runAttempt: run.run_attempt,
+    status: run.status,
+    repository: {
+      fullName: run.repository.full_name,
+      private: run.repository.private,
+      ownerLogin: run.repository.owner.login,
+      ownerType: run.repository.owner.type,
+    },
   };
 }
 
