@@ -1,16 +1,19 @@
 /**
  * Installation tokens for a GitHub App: a JWT signed with the App key is exchanged for a token per installation,
- * which is kept until shortly before it expires (GitHub issues them for one hour).
+ * which is kept until shortly before it expires (GitHub issues them for one hour). The JWT itself, for the few
+ * calls only the App may make, is reused until a minute before it expires.
  *
  * The cache lives as long as the client object: one isolate keeps it across requests if the caller keeps the
  * client at module scope. Isolates do not share it, so each may exchange its own token; GitHub allows many
  * tokens per installation, and one exchange an hour per isolate is cheap.
  */
 import { PermanentError } from "../errors.ts";
-import { importAppPrivateKey, signAppJwt } from "./jwt.ts";
+import { type AppJwt, importAppPrivateKey, signAppJwt } from "./jwt.ts";
 
 /** Refresh this long before `expires_at`, so a token never expires in flight or on a fast clock. */
 export const TOKEN_REFRESH_MARGIN_MS = 5 * 60 * 1000;
+/** A JWT lives nine minutes (jwt.ts); sign a new one with a minute to spare. */
+const JWT_REFRESH_MARGIN_MS = 60 * 1000;
 
 export interface InstallationToken {
   token: string;
@@ -31,6 +34,8 @@ export interface AppTokenSource {
   token(installationId: number): Promise<{ token: string; cached: boolean }>;
   /** Forgets a token GitHub refused (revoked, or the installation was removed and re-added). */
   invalidate(installationId: number, token: string): void;
+  /** A JWT that authenticates as the App itself. */
+  jwt(): Promise<string>;
 }
 
 export function createAppTokenSource(options: AppTokenSourceOptions): AppTokenSource {
@@ -38,11 +43,18 @@ export function createAppTokenSource(options: AppTokenSourceOptions): AppTokenSo
   // Concurrent calls for one installation share one exchange.
   const pending = new Map<number, Promise<InstallationToken>>();
   let key: Promise<CryptoKey> | undefined;
+  let current: AppJwt | undefined;
+
+  const jwt = async (): Promise<string> => {
+    if (current !== undefined && options.now() < current.expiresAt - JWT_REFRESH_MARGIN_MS)
+      return current.jwt;
+    key ??= importAppPrivateKey(options.privateKey);
+    current = await signAppJwt(await key, options.appId, options.now());
+    return current.jwt;
+  };
 
   const exchange = async (installationId: number): Promise<InstallationToken> => {
-    key ??= importAppPrivateKey(options.privateKey);
-    const { jwt } = await signAppJwt(await key, options.appId, options.now());
-    const issued = await options.exchange(installationId, jwt);
+    const issued = await options.exchange(installationId, await jwt());
     tokens.set(installationId, issued);
     return issued;
   };
@@ -70,5 +82,6 @@ export function createAppTokenSource(options: AppTokenSourceOptions): AppTokenSo
     invalidate(installationId, token) {
       if (tokens.get(installationId)?.token === token) tokens.delete(installationId);
     },
+    jwt,
   };
 }

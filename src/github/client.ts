@@ -1,12 +1,20 @@
 /**
  * The GitHub side of a runner's life: a just-in-time config to start it, lookups to find it, a delete to remove
- * it, the job it was meant for, and the runner release to run; and for reconciling, a run's jobs and a
- * repository's runs. PAT or GitHub App auth (credentials.ts); every response parsed with zod (schemas.ts); every
- * failure a `RetryableError` or `PermanentError` (errors.ts).
+ * it, the job it was meant for, and the runner release to run; and for reconciling, a run's jobs, a repository's
+ * runs, where the App is installed, and webhook delivery logs with redelivery. PAT or GitHub App auth
+ * (credentials.ts); every response parsed with zod (schemas.ts); every failure a `RetryableError` or
+ * `PermanentError` (errors.ts).
  */
 import { createLogger, type Logger } from "../log.ts";
 import { createCredentials, type GitHubAuth } from "./credentials.ts";
 import { badResponse } from "./errors.ts";
+import {
+  createHookDeliveryApi,
+  type HookDeliveryPage,
+  type HookRef,
+  type ListHookDeliveriesOptions,
+} from "./hook-deliveries.ts";
+import { getOrgInstallation, getRepoInstallation, type Installation } from "./installations.ts";
 import { generateJitConfig, type JitConfigResult } from "./jit.ts";
 import { createRunnerApi, type DeleteRunnerResult, type JitRequest } from "./runners.ts";
 import { actionsPermission, type ListRunsOptions, listJobsForRun, listRuns } from "./runs.ts";
@@ -23,10 +31,12 @@ import {
 import type { RunnerScope } from "./scope.ts";
 import { createTransport, type OctokitRequest } from "./transport.ts";
 
+export type { HookDeliveryPage, HookRef, ListHookDeliveriesOptions } from "./hook-deliveries.ts";
+export type { Installation } from "./installations.ts";
 export type { JitConfigResult } from "./jit.ts";
 export type { DeleteRunnerResult } from "./runners.ts";
 export type { ListRunsOptions, RunStatusFilter } from "./runs.ts";
-export type { Job, Runner, RunnerRelease, WorkflowRun } from "./schemas.ts";
+export type { HookDelivery, Job, Runner, RunnerRelease, WorkflowRun } from "./schemas.ts";
 export type { RunnerScope } from "./scope.ts";
 
 export type { GitHubAuth } from "./credentials.ts";
@@ -67,6 +77,14 @@ export interface GitHubClient {
   listJobsForRun(owner: string, repo: string, runId: number): Promise<Job[]>;
   /** The repository's runs, newest first, optionally in one status (all pages, to a bound). */
   listRuns(owner: string, repo: string, options?: ListRunsOptions): Promise<WorkflowRun[]>;
+  /** The App's installation on the repository's owner; undefined when it has none. App auth only. */
+  getRepoInstallation(owner: string, repo: string): Promise<Installation | undefined>;
+  /** The App's installation on the organization; undefined when it has none. App auth only. */
+  getOrgInstallation(org: string): Promise<Installation | undefined>;
+  /** One page of a hook's deliveries, newest first. */
+  listHookDeliveries(hook: HookRef, options?: ListHookDeliveriesOptions): Promise<HookDeliveryPage>;
+  /** Asks GitHub to send a delivery again (it answers 202 and sends it after). */
+  redeliver(hook: HookRef, deliveryId: number): Promise<void>;
   getLatestRunnerRelease(): Promise<RunnerRelease>;
   /**
    * The same client acting for a GitHub App installation (the webhook's `installation.id`); undefined keeps the
@@ -96,11 +114,13 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       : transport(options.releasesBaseUrl);
   const { auth } = options;
   const credentials = createCredentials({ auth, api, now: options.now, logger });
+  const appSend = credentials.appSender();
   const lists = { baseUrl: api.baseUrl, logger };
 
   const make = (installationId: number | undefined): GitHubClient => {
     const send = credentials.sender(installationId);
     const runners = createRunnerApi(send, lists);
+    const hooks = createHookDeliveryApi({ send, appSend, baseUrl: api.baseUrl });
 
     const self: GitHubClient = {
       generateJitConfig: (input) => generateJitConfig(runners, input, logger),
@@ -136,6 +156,14 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       listJobsForRun: (owner, repo, runId) => listJobsForRun(send, lists, { owner, repo, runId }),
 
       listRuns: (owner, repo, runOptions = {}) => listRuns(send, lists, { owner, repo }, runOptions),
+
+      getRepoInstallation: (owner, repo) => getRepoInstallation(appSend, owner, repo),
+
+      getOrgInstallation: (org) => getOrgInstallation(appSend, org),
+
+      listHookDeliveries: (hook, listOptions) => hooks.list(hook, listOptions),
+
+      redeliver: (hook, deliveryId) => hooks.redeliver(hook, deliveryId),
 
       async getLatestRunnerRelease() {
         const spec = {

@@ -1,7 +1,8 @@
 /**
  * Puts credentials on calls: the PAT as is, or an installation token of the App (see app-auth.ts). A cached
  * installation token that GitHub refuses with 401 (revoked, or the App was reinstalled) is dropped and the call
- * is sent once more with a fresh one; any other 401 is final.
+ * is sent once more with a fresh one; any other 401 is final. The few calls only the App itself may make go out
+ * with its JWT (`appSender`), never with an installation token.
  */
 import { PermanentError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -36,6 +37,8 @@ export interface Credentials {
   /** What to check when GitHub refuses the credentials, for error messages. */
   readonly hint: string;
   sender(installationId: number | undefined): Send;
+  /** Signs each call with the App's JWT; PAT auth has none, and its calls fail as `app_auth_required`. */
+  appSender(): Send;
 }
 
 interface Credential {
@@ -121,6 +124,19 @@ export function createCredentials(options: {
           const fresh = await credential(installationId, required);
           return api.send({ ...spec, credentials: hint, authorization: fresh.authorization }, call);
         }
+      };
+    },
+
+    appSender() {
+      return async (spec, call) => {
+        if (tokens === undefined || auth.kind !== "app") {
+          throw new PermanentError(
+            `GitHub ${spec.operation} (${spec.subject}) needs GitHub App auth (GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY): only the App's own JWT may make this call, and this client has a token`,
+            { service: "github", operation: spec.operation, reason: "app_auth_required" },
+          );
+        }
+        const jwt = await tokens.jwt();
+        return api.send({ ...spec, credentials: hint, authorization: `Bearer ${jwt}` }, call);
       };
     },
   };

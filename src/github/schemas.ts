@@ -74,6 +74,24 @@ export const WorkflowRunListSchema = z.object({
   workflow_runs: z.array(WorkflowRunSchema),
 });
 
+export const InstallationSchema = z.object({ id: z.int() });
+
+/** GitHub's `hook-delivery-item`. Ids are int64 and already past 2^32; JavaScript numbers hold them exactly. */
+export const HookDeliverySchema = z.object({
+  id: z.int(),
+  guid: z.string(),
+  delivered_at: z.string(),
+  redelivery: z.boolean(),
+  status: z.string(),
+  status_code: z.int(),
+  event: z.string(),
+  action: z.nullable(z.string()),
+  installation_id: z.nullable(z.int()),
+  repository_id: z.nullable(z.int()),
+});
+
+export const HookDeliveryListSchema = z.array(HookDeliverySchema);
+
 export const ReleaseSchema = z.object({
   tag_name: z.string(),
   name: z.nullable(z.string()),
@@ -189,6 +207,37 @@ export function toWorkflowRun(run: z.infer<typeof WorkflowRunSchema>): WorkflowR
       ownerLogin: run.repository.owner.login,
       ownerType: run.repository.owner.type,
     },
+  };
+}
+
+export interface HookDelivery {
+  id: number;
+  /** The event's GUID (`X-GitHub-Delivery`), shared by its redeliveries. */
+  guid: string;
+  deliveredAt: string;
+  redelivery: boolean;
+  /** GitHub's words for the outcome: `OK`, `Invalid HTTP Response: 503`, `failed to connect`, … */
+  status: string;
+  /** The receiver's HTTP status; 0 when nothing answered. */
+  statusCode: number;
+  event: string;
+  action: string | null;
+  installationId: number | null;
+  repositoryId: number | null;
+}
+
+export function toHookDelivery(delivery: z.infer<typeof HookDeliverySchema>): HookDelivery {
+  return {
+    id: delivery.id,
+    guid: delivery.guid,
+    deliveredAt: delivery.delivered_at,
+    redelivery: delivery.redelivery,
+    status: delivery.status,
+    statusCode: delivery.status_code,
+    event: delivery.event,
+    action: delivery.action,
+    installationId: delivery.installation_id,
+    repositoryId: delivery.repository_id,
   };
 }
 
