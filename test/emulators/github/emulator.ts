@@ -139,7 +139,7 @@ export function createGitHubEmulator(): GitHubEmulator {
       if (failure.status !== undefined) {
         const headers: Record<string, string> = {
           ...common,
-          ...currentHeaders(ns.rateLimits, credential),
+          ...currentHeaders(ns.rateLimits, credential, now),
           ...failure.headers,
         };
         if (failure.retryAfter !== undefined) headers["retry-after"] = String(failure.retryAfter);

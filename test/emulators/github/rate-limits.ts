@@ -108,9 +108,18 @@ function budgetHeaders(budget: Budget): Record<string, string> {
   };
 }
 
+/** An hour's budget starts with the first call after the last one ended. */
+function refill(budget: Budget, now: number): void {
+  if (now < budget.resetAt) return;
+  budget.remaining = budget.limit;
+  budget.resetAt = now + HOUR_MS;
+}
+
 /** The headers of an answer that spent nothing (an injected failure), for the credential's budget as it is. */
-export function currentHeaders(limits: RateLimits, credential: string): Record<string, string> {
-  return budgetHeaders(usageOf(limits, credential).budget);
+export function currentHeaders(limits: RateLimits, credential: string, now: number): Record<string, string> {
+  const { budget } = usageOf(limits, credential);
+  refill(budget, now);
+  return budgetHeaders(budget);
 }
 
 /**
@@ -127,10 +136,7 @@ export function admit(
   if (duringAnnouncedLimit) usage.duringAnnouncedLimit += 1;
 
   const { budget } = usage;
-  if (now >= budget.resetAt) {
-    budget.remaining = budget.limit;
-    budget.resetAt = now + HOUR_MS;
-  }
+  refill(budget, now);
   if (budget.remaining <= 0) {
     usage.primaryRefusals += 1;
     usage.limitedUntil = Math.max(usage.limitedUntil, budget.resetAt);
