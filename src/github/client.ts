@@ -3,7 +3,7 @@
  * it, the job it was meant for, and the runner release to run; and for reconciling, a run's jobs, a repository's
  * runs, where the App is installed, and webhook delivery logs with redelivery. PAT or GitHub App auth
  * (credentials.ts); every response parsed with zod (schemas.ts); every failure a `RetryableError` or
- * `PermanentError` (errors.ts).
+ * `PermanentError` (errors.ts); every rate-limit report passed to `onRateLimit` (rate-limit.ts).
  */
 import { createLogger, type Logger } from "../log.ts";
 import { createCredentials, type GitHubAuth } from "./credentials.ts";
@@ -16,6 +16,7 @@ import {
 } from "./hook-deliveries.ts";
 import { getOrgInstallation, getRepoInstallation, type Installation } from "./installations.ts";
 import { generateJitConfig, type JitConfigResult } from "./jit.ts";
+import type { RateLimitSignal } from "./rate-limit.ts";
 import { createRunnerApi, type DeleteRunnerResult, type JitRequest } from "./runners.ts";
 import { actionsPermission, type ListRunsOptions, listJobsForRun, listRuns } from "./runs.ts";
 import {
@@ -34,6 +35,7 @@ import { createTransport, type OctokitRequest } from "./transport.ts";
 export type { HookDeliveryPage, HookRef, ListHookDeliveriesOptions } from "./hook-deliveries.ts";
 export type { Installation } from "./installations.ts";
 export type { JitConfigResult } from "./jit.ts";
+export type { RateLimitSignal } from "./rate-limit.ts";
 export type { DeleteRunnerResult } from "./runners.ts";
 export type { ListRunsOptions, RunStatusFilter } from "./runs.ts";
 export type { HookDelivery, Job, Runner, RunnerRelease, WorkflowRun } from "./schemas.ts";
@@ -57,6 +59,11 @@ export interface GitHubClientOptions {
    */
   releasesBaseUrl?: string;
   userAgent?: string;
+  /**
+   * Called for every answer that reports a rate-limit budget and for every refusal for a rate limit, with the
+   * budget's name (see `credentialKey`). Synchronous; a listener that throws is logged and ignored.
+   */
+  onRateLimit?: (signal: RateLimitSignal) => void;
 }
 
 export type GenerateJitConfigInput = JitRequest;
@@ -87,6 +94,11 @@ export interface GitHubClient {
   redeliver(hook: HookRef, deliveryId: number): Promise<void>;
   getLatestRunnerRelease(): Promise<RunnerRelease>;
   /**
+   * The rate-limit budget this client spends, as `onRateLimit` names it: `<API base URL>|pat:<hash>` or
+   * `…|installation:<id>` (`…|app:<appId>` for an App client without an installation).
+   */
+  credentialKey(): Promise<string>;
+  /**
    * The same client acting for a GitHub App installation (the webhook's `installation.id`); undefined keeps the
    * configured one, and PAT clients ignore it. All of them share one installation-token cache.
    */
@@ -106,6 +118,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       logger,
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       userAgent: options.userAgent ?? "actions-on-modal",
+      ...(options.onRateLimit === undefined ? {} : { onRateLimit: options.onRateLimit }),
     });
   const api = transport(options.baseUrl);
   const releasesApi =
@@ -165,6 +178,8 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
 
       redeliver: (hook, deliveryId) => hooks.redeliver(hook, deliveryId),
 
+      credentialKey: () => credentials.credentialKey(installationId),
+
       async getLatestRunnerRelease() {
         const spec = {
           operation: "getLatestRunnerRelease",
@@ -177,7 +192,12 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
           releasesApi === undefined
             ? await send(spec, call, { required: false })
             : await releasesApi.send(
-                { ...spec, credentials: "none are sent to this host", authorization: undefined },
+                {
+                  ...spec,
+                  credentials: "none are sent to this host",
+                  authorization: undefined,
+                  credential: "anonymous",
+                },
                 call,
               );
         const release = parseResponse(ReleaseSchema, "getLatestRunnerRelease", result.data);

@@ -3,6 +3,9 @@
  * installation token that GitHub refuses with 401 (revoked, or the App was reinstalled) is dropped and the call
  * is sent once more with a fresh one; any other 401 is final. The few calls only the App itself may make go out
  * with its JWT (`appSender`), never with an installation token.
+ *
+ * Each call also names the rate-limit budget it spends (`pat:<hash>`, `installation:<id>`, `app:<id>`,
+ * `anonymous`), so pacing can be per credential without any secret in the name.
  */
 import { PermanentError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -19,7 +22,7 @@ export type GitHubAuth =
   | { kind: "token"; token: string }
   | { kind: "app"; appId: string; privateKey: string; installationId: number | undefined };
 
-export type SendSpec = Omit<CallSpec, "authorization" | "credentials">;
+export type SendSpec = Omit<CallSpec, "authorization" | "credentials" | "credential">;
 
 export interface SendOptions {
   /** False lets the call go anonymous when an App has no installation id (public data only). */
@@ -39,12 +42,23 @@ export interface Credentials {
   sender(installationId: number | undefined): Send;
   /** Signs each call with the App's JWT; PAT auth has none, and its calls fail as `app_auth_required`. */
   appSender(): Send;
+  /** The budget the calls of `sender(installationId)` spend, prefixed with the API host. */
+  credentialKey(installationId: number | undefined): Promise<string>;
 }
 
 interface Credential {
   authorization: string | undefined;
+  /** The rate-limit budget the call spends. */
+  name: string;
   /** Set for an installation token that came from the cache: a 401 earns one retry with a fresh token. */
   drop?: () => void;
+}
+
+/** A PAT's budget name: a hash prefix is enough to tell tokens apart and says nothing about the token. */
+async function patName(token: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
+  const hex = Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `pat:${hex.slice(0, 16)}`;
 }
 
 export function createCredentials(options: {
@@ -73,6 +87,7 @@ export function createCredentials(options: {
                 permission: `the App must be installed on the account; check GITHUB_APP_INSTALLATION_ID or the webhook's installation id`,
                 credentials: hint,
                 authorization: `Bearer ${jwt}`,
+                credential: `app:${auth.appId}`,
               },
               (request) =>
                 request("POST /app/installations/{installation_id}/access_tokens", {
@@ -88,11 +103,15 @@ export function createCredentials(options: {
         })
       : undefined;
 
+  let pat: Promise<string> | undefined;
   const credential = async (installationId: number | undefined, required: boolean): Promise<Credential> => {
-    if (auth.kind === "token") return { authorization: `Bearer ${auth.token}` };
+    if (auth.kind === "token") {
+      pat ??= patName(auth.token);
+      return { authorization: `Bearer ${auth.token}`, name: await pat };
+    }
     if (tokens === undefined) throw new Error("unreachable: App auth without a token source");
     if (installationId === undefined) {
-      if (!required) return { authorization: undefined };
+      if (!required) return { authorization: undefined, name: "anonymous" };
       throw new PermanentError(
         "GitHub App auth needs an installation id: set GITHUB_APP_INSTALLATION_ID, or pass the webhook's installation.id",
         { service: "github", operation: "createInstallationToken", reason: "missing_installation" },
@@ -101,43 +120,61 @@ export function createCredentials(options: {
     const { token, cached } = await tokens.token(installationId);
     return {
       authorization: `Bearer ${token}`,
+      name: `installation:${installationId}`,
       ...(cached ? { drop: () => tokens.invalidate(installationId, token) } : {}),
     };
   };
+  const spec = (base: SendSpec, used: Credential): CallSpec => ({
+    ...base,
+    credentials: hint,
+    authorization: used.authorization,
+    credential: used.name,
+  });
 
   return {
     hint,
     sender(installationId) {
-      return async (spec, call, sendOptions = {}) => {
+      return async (callSpec, call, sendOptions = {}) => {
         const required = sendOptions.required ?? true;
         const first = await credential(installationId, required);
         try {
-          return await api.send({ ...spec, credentials: hint, authorization: first.authorization }, call);
+          return await api.send(spec(callSpec, first), call);
         } catch (error) {
           if (!(error instanceof PermanentError && error.status === 401 && first.drop !== undefined))
             throw error;
           logger.warn("github refused a cached installation token; fetching a new one", {
-            operation: spec.operation,
+            operation: callSpec.operation,
             installationId,
           });
           first.drop();
           const fresh = await credential(installationId, required);
-          return api.send({ ...spec, credentials: hint, authorization: fresh.authorization }, call);
+          return api.send(spec(callSpec, fresh), call);
         }
       };
     },
 
     appSender() {
-      return async (spec, call) => {
+      return async (callSpec, call) => {
         if (tokens === undefined || auth.kind !== "app") {
           throw new PermanentError(
-            `GitHub ${spec.operation} (${spec.subject}) needs GitHub App auth (GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY): only the App's own JWT may make this call, and this client has a token`,
-            { service: "github", operation: spec.operation, reason: "app_auth_required" },
+            `GitHub ${callSpec.operation} (${callSpec.subject}) needs GitHub App auth (GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY): only the App's own JWT may make this call, and this client has a token`,
+            { service: "github", operation: callSpec.operation, reason: "app_auth_required" },
           );
         }
         const jwt = await tokens.jwt();
-        return api.send({ ...spec, credentials: hint, authorization: `Bearer ${jwt}` }, call);
+        return api.send(spec(callSpec, { authorization: `Bearer ${jwt}`, name: `app:${auth.appId}` }), call);
       };
+    },
+
+    async credentialKey(installationId) {
+      if (auth.kind === "token") {
+        pat ??= patName(auth.token);
+        return api.credentialKey(await pat);
+      }
+      // Without an installation, what the client can spend is the App's own budget (its JWT calls).
+      return api.credentialKey(
+        installationId === undefined ? `app:${auth.appId}` : `installation:${installationId}`,
+      );
     },
   };
 }

@@ -39,13 +39,14 @@ export interface FailureContext {
 }
 
 /** The shape of `@octokit/request`'s `RequestError`, checked at run time rather than imported. */
-interface HttpFailure {
+export interface HttpFailure {
   status: number;
   headers: Readonly<Record<string, string | number | undefined>>;
   data: unknown;
 }
 
-function httpFailure(error: unknown): HttpFailure | undefined {
+/** The status, headers and body of an HTTP answer that `@octokit/request` threw for; undefined for the rest. */
+export function httpFailure(error: unknown): HttpFailure | undefined {
   if (!(error instanceof Error)) return undefined;
   const status: unknown = Reflect.get(error, "status");
   if (typeof status !== "number") return undefined;

@@ -6,7 +6,8 @@
 import { request as octokitRequest } from "@octokit/request";
 import { RetryableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { type FailureContext, toGitHubError } from "./errors.ts";
+import { type FailureContext, httpFailure, toGitHubError } from "./errors.ts";
+import { budgetOf, failureSignal, type RateLimitSignal } from "./rate-limit.ts";
 
 export type OctokitRequest = typeof octokitRequest;
 
@@ -20,11 +21,15 @@ export interface TransportOptions {
   logger: Logger;
   timeoutMs: number;
   userAgent: string;
+  /** Told what every answer says about rate limits (rate-limit.ts). */
+  onRateLimit?: (signal: RateLimitSignal) => void;
 }
 
 export interface CallSpec extends Omit<FailureContext, "now"> {
   /** `Bearer …`, or undefined for an anonymous call. */
   authorization: string | undefined;
+  /** Whose budget the call spends: `pat:<hash>`, `installation:<id>`, `app:<id>` or `anonymous`. */
+  credential: string;
 }
 
 export interface CallResult {
@@ -36,6 +41,8 @@ export interface CallResult {
 export interface Transport {
   readonly baseUrl: string;
   send(spec: CallSpec, call: (request: OctokitRequest) => Promise<CallResult>): Promise<CallResult>;
+  /** A credential's budget on this host: `<origin><path>|<credential>`. */
+  credentialKey(credential: string): string;
 }
 
 export function createTransport(options: TransportOptions): Transport {
@@ -59,10 +66,28 @@ export function createTransport(options: TransportOptions): Transport {
     },
   });
 
+  const url = new URL(baseUrl);
+  const host = `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+  const credentialKey = (credential: string) => `${host}|${credential}`;
+  const signal = (value: RateLimitSignal | undefined) => {
+    if (value === undefined || options.onRateLimit === undefined) return;
+    try {
+      options.onRateLimit(value);
+    } catch (error) {
+      // A listener's bug must not fail the call it was told about.
+      options.logger.warn("github rate-limit listener threw", {
+        operation: value.operation,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  };
+
   return {
     baseUrl,
+    credentialKey,
     async send(spec, call) {
-      const { authorization, ...context } = spec;
+      const { authorization, credential: _credential, ...context } = spec;
+      const credential = credentialKey(spec.credential);
       const controller = new AbortController();
       const started = options.now();
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -80,6 +105,8 @@ export function createTransport(options: TransportOptions): Transport {
       });
       try {
         const result = await Promise.race([call(request), deadline]);
+        const budget = budgetOf(result.headers);
+        if (budget !== undefined) signal({ credential, operation: spec.operation, ...budget });
         options.logger.debug("github call", {
           operation: spec.operation,
           subject: spec.subject,
@@ -94,6 +121,16 @@ export function createTransport(options: TransportOptions): Transport {
               { service: "github", operation: spec.operation, reason: "timeout" },
             )
           : toGitHubError(error, { ...context, now: options.now() });
+        const failure = timedOut ? undefined : httpFailure(error);
+        if (failure !== undefined) {
+          signal(
+            failureSignal(mapped, failure.headers, {
+              credential,
+              operation: spec.operation,
+              now: options.now(),
+            }),
+          );
+        }
         options.logger.debug("github call failed", {
           operation: spec.operation,
           subject: spec.subject,
