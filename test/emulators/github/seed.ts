@@ -66,7 +66,10 @@ export async function applySeed(ns: Namespace, seed: Seed): Promise<void> {
       publicKey: await importPublicKey(app.publicKey),
       slug: `app-${app.id}`,
       name: `App ${app.id}`,
-      owner: "octo-org",
+      // Who registered a seeded App is not part of any check; the owner of its first installation, or none.
+      owner:
+        seed.installations?.find((installation) => installation.appId === app.id)?.account.toLowerCase() ??
+        "",
       permissions: undefined,
       events: ["workflow_job"],
       createdAt: nowOf(ns),
