@@ -141,7 +141,7 @@ describe.concurrent("npm run setup", { timeout: 60_000 }, () => {
         'Plan for the Worker "actions-on-modal" (dry run: nothing is run and nothing is changed)',
         "",
         "1. wrangler whoami --json",
-        "     stops here unless wrangler is logged in",
+        "     stops here unless wrangler is logged in to one account (several: choose with --account-id)",
         "2. wrangler queues list",
         "     then `wrangler queues list --page 2`, 3, … only while a queue below is still unseen and the last page had rows",
         "3. wrangler queues create actions-on-modal-jobs",

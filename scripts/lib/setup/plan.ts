@@ -31,10 +31,12 @@ export function describePlan(config: WorkerConfig, options: SetupOptions): strin
     step += 1;
     lines.push(`${step}. ${what}`, ...details.map((detail) => `     ${detail}`));
   };
-  const account =
-    options.accountId === undefined ? "" : ` (account ${options.accountId}, as CLOUDFLARE_ACCOUNT_ID)`;
-
-  add(wrangler(COMMANDS.whoami), `stops here unless wrangler is logged in${account}`);
+  add(
+    wrangler(COMMANDS.whoami),
+    options.accountId === undefined
+      ? "stops here unless wrangler is logged in to one account (several: choose with --account-id)"
+      : `stops here unless wrangler is logged in; every command runs with CLOUDFLARE_ACCOUNT_ID=${options.accountId}`,
+  );
   add(
     wrangler(COMMANDS.queuesList(1)),
     `then \`${wrangler(COMMANDS.queuesList(2))}\`, 3, … only while a queue below is still unseen and the last page had rows`,
