@@ -143,7 +143,8 @@ export async function handleControl(
   if (method === "POST" && path === "/clock") {
     const clock = parse(ClockSchema, body);
     if (!clock.ok) return bad(clock.error);
-    ns.clockOffsetMs = clock.value.offsetSeconds * 1000;
+    ns.clockOffsetMs = (clock.value.offsetSeconds ?? 0) * 1000;
+    ns.clockFixedAt = clock.value.at;
     return { status: 200, body: { ok: true, now: nowOf(ns) } };
   }
   if (method === "POST" && path === "/installation-tokens/revoke") {

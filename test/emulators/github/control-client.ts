@@ -59,6 +59,8 @@ export interface GitHubEmulatorHandle {
   updateRunner(runnerId: number, update: RunnerUpdate): Promise<void>;
   /** Moves the emulator's clock for this namespace (token expiry, JWT `iat`/`exp` checks). */
   setClock(offsetSeconds: number): Promise<void>;
+  /** Stops this namespace's clock at `at` (ms since the epoch), for tests that drive time themselves. */
+  fixClock(at: number): Promise<void>;
   /** Invalidates every installation token issued so far (an App suspended or reinstalled). */
   revokeInstallationTokens(): Promise<void>;
   /** Job routing, the payload template of job deliveries, the delivery timeout. */
@@ -116,6 +118,9 @@ export function githubEmulator(emulatorUrl: string, namespace: string): GitHubEm
     },
     async updateRunner(runnerId, update) {
       await control("POST", `/runners/${runnerId}`, update);
+    },
+    async fixClock(at) {
+      await control("POST", "/clock", { at });
     },
     async setClock(offsetSeconds) {
       await control("POST", "/clock", { offsetSeconds });

@@ -257,7 +257,12 @@ export const RunnerUpdateSchema = z.object({
 });
 export type RunnerUpdate = z.infer<typeof RunnerUpdateSchema>;
 
-export const ClockSchema = z.object({ offsetSeconds: z.number() });
+export const ClockSchema = z.object({
+  /** Seconds from the real clock… */
+  offsetSeconds: z.optional(z.number()),
+  /** …or a fixed time (ms since the epoch) the clock stays at until told otherwise: a test driving time itself. */
+  at: z.optional(z.number()),
+});
 
 export const RecordedRequestSchema = z.object({
   method: z.string(),

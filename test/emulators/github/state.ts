@@ -111,6 +111,8 @@ export interface Namespace {
   /** Deliveries still being sent (redeliveries answer 202 before they are done, as on GitHub). */
   inFlight: Set<Promise<unknown>>;
   clockOffsetMs: number;
+  /** Set: the namespace's clock stands still at this time. */
+  clockFixedAt: number | undefined;
   /** Runner and label ids. */
   nextId: number;
   /** Ids of accounts, repositories, hooks, Apps and installations made by the emulator: apart from runner ids. */
@@ -150,6 +152,7 @@ export function createNamespace(name: string): Namespace {
     settings: { assignJobs: false, jobPayloadTemplate: undefined, deliveryTimeoutMs: 10_000 },
     inFlight: new Set(),
     clockOffsetMs: 0,
+    clockFixedAt: undefined,
     nextId: 1000,
     nextEntityId: 100_000,
     // GitHub's delivery ids are past 2^32 by now; clients must read them as 64-bit numbers.
@@ -158,7 +161,7 @@ export function createNamespace(name: string): Namespace {
 }
 
 export function nowOf(ns: Namespace): number {
-  return Date.now() + ns.clockOffsetMs;
+  return ns.clockFixedAt ?? Date.now() + ns.clockOffsetMs;
 }
 
 export function repositoryExists(ns: Namespace, owner: string, repo: string): boolean {
