@@ -10,6 +10,14 @@ process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
 
 export const TEST_WEBHOOK_SECRET = "test-webhook-secret-0123456789";
 
+const LIFECYCLE = [
+  "test/workers/reconcile/**/*.test.ts",
+  "test/workers/ledger/**/*.test.ts",
+  "test/workers/dispatch/consumer.test.ts",
+  "test/workers/dispatch/waiting.test.ts",
+  "test/workers/dispatch/burst.test.ts",
+];
+
 interface EmulatorUrls {
   githubEmulatorUrl: string;
   modalEmulatorUrl: string;
@@ -18,11 +26,12 @@ interface EmulatorUrls {
 
 /**
  * A project whose Worker runs in workerd with one of the two SandboxProvider adapters; its queue consumer calls
- * the emulators' `namespace`. The dispatch tests run in both, so both adapters are proven by the same tests.
+ * the emulators' `namespace`. The dispatch and reconcile tests run in both, so both adapters are proven by the same tests.
  */
 function workersProject(options: {
   name: string;
   include: string[];
+  exclude?: string[];
   adapter: "direct" | "launcher";
   namespace: string;
 }): TestProjectInlineConfiguration {
@@ -71,6 +80,7 @@ function workersProject(options: {
     test: {
       name: options.name,
       include: options.include,
+      ...(options.exclude === undefined ? {} : { exclude: options.exclude }),
       provide: { sandboxAdapter: options.adapter, workerNamespace: options.namespace },
     },
   };
@@ -83,14 +93,27 @@ export default defineConfig({
       workersProject({
         name: "workers",
         include: ["test/workers/**/*.test.ts"],
+        exclude: LIFECYCLE,
         adapter: "direct",
         namespace: "worker",
       }),
       workersProject({
         name: "workers-launcher",
-        include: ["test/workers/dispatch/**/*.test.ts"],
+        include: ["test/workers/dispatch/e2e.test.ts"],
         adapter: "launcher",
         namespace: "worker-launcher",
+      }),
+      // Every ledger reconciles on its own alarm, with the Worker's configuration. Tests whose ledgers do (the
+      // reconciler's, and the consumer's, whose jobs live in emulator namespaces of their own) get a Worker and a
+      // namespace of their own, so what those alarms do never shows in the end-to-end tests' counts.
+      workersProject({ name: "lifecycle", include: LIFECYCLE, adapter: "direct", namespace: "lifecycle" }),
+      workersProject({
+        name: "lifecycle-launcher",
+        include: LIFECYCLE.filter(
+          (pattern) => !pattern.startsWith("test/workers/ledger/") && !pattern.endsWith("burst.test.ts"),
+        ),
+        adapter: "launcher",
+        namespace: "lifecycle-launcher",
       }),
       {
         extends: true,

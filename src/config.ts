@@ -75,10 +75,36 @@ export interface RunnerConfig {
   maxPerOwner: number;
 }
 
+/** What the reconciler holds each job and runner to (see README, "Lifecycle guarantees"). */
+export interface LifecycleConfig {
+  /** A dispatched job GitHub still reports queued this long after its sandbox was requested is looked at. */
+  stuckJobSeconds: number;
+  /** Runners started for one job, re-dispatches included. */
+  maxDispatchAttempts: number;
+  /** How long a useless runner or sandbox may live before it is removed (when nothing told us sooner). */
+  orphanGraceSeconds: number;
+  /** The most of a credential's hourly GitHub budget the reconciler may spend, in percent. */
+  reconcileBudgetPercent: number;
+  /** Look for webhook deliveries that never reached us, and queued jobs of allowlisted repositories. */
+  recoverLostDeliveries: boolean;
+  /** Finished jobs are kept this long, then folded into daily aggregates. */
+  retentionDays: number;
+}
+
+/** JIT registrations per credential go through a token bucket (GitHub's secondary limits). */
+export interface PacingConfig {
+  jitPerHour: number;
+  jitBurst: number;
+}
+
 export interface DispatchConfig {
   github: GitHubConfig;
   modal: ModalConfig;
   runner: RunnerConfig;
+  lifecycle: LifecycleConfig;
+  pacing: PacingConfig;
+  /** DISPATCH_PAUSED: new runners wait in the ledger. */
+  paused: boolean;
 }
 
 export interface Config {
@@ -312,6 +338,17 @@ const DispatchEnvSchema = z.object({
   SANDBOX_TIMEOUT_SECONDS: integer(3600, 60, 24 * 60 * 60),
   SANDBOX_GPU: pattern(/^[A-Za-z0-9-]+(:\d+)?$/, "must be a Modal GPU type such as A10G or H100:2"),
   MAX_RUNNERS_PER_OWNER: integer(50, 0, 100_000),
+  STUCK_JOB_SECONDS: integer(180, 30, 24 * 60 * 60),
+  MAX_DISPATCH_ATTEMPTS: integer(3, 1, 20),
+  ORPHAN_GRACE_SECONDS: integer(600, 60, 24 * 60 * 60),
+  RECONCILE_BUDGET_PERCENT: integer(10, 1, 100),
+  RECOVER_LOST_DELIVERIES: flag(true),
+  LEDGER_RETENTION_DAYS: integer(14, 1, 365),
+  // GitHub documents at most 80 content-creating requests a minute and 500 an hour, without saying whether a JIT
+  // registration is one. 420/h with a burst of 60 stays under both: at most 67 in any minute, 480 in any hour.
+  JIT_RATE_PER_HOUR: integer(420, 1, 1_000_000),
+  JIT_BURST: integer(60, 1, 10_000),
+  DISPATCH_PAUSED: flag(false),
 });
 
 function problemsOf(error: z.core.$ZodError): ConfigProblem[] {
@@ -441,6 +478,16 @@ function dispatchSection(env: Env): Section<DispatchConfig> {
         gpu: vars.SANDBOX_GPU,
         maxPerOwner: vars.MAX_RUNNERS_PER_OWNER,
       },
+      lifecycle: {
+        stuckJobSeconds: vars.STUCK_JOB_SECONDS,
+        maxDispatchAttempts: vars.MAX_DISPATCH_ATTEMPTS,
+        orphanGraceSeconds: vars.ORPHAN_GRACE_SECONDS,
+        reconcileBudgetPercent: vars.RECONCILE_BUDGET_PERCENT,
+        recoverLostDeliveries: vars.RECOVER_LOST_DELIVERIES,
+        retentionDays: vars.LEDGER_RETENTION_DAYS,
+      },
+      pacing: { jitPerHour: vars.JIT_RATE_PER_HOUR, jitBurst: vars.JIT_BURST },
+      paused: vars.DISPATCH_PAUSED,
     },
   };
 }

@@ -1,17 +1,19 @@
 /**
- * The Queue consumer. Each message is settled on its own — ack, or retry with its own delay — so one bad job never
- * holds up or replays a batch. Unparseable messages are logged and acknowledged: retrying them cannot help.
+ * The Queue consumer. Each message is settled on its own — acknowledged, retried with its own delay, or left to
+ * wait in the ledger — so one bad job never holds up or replays a batch. What a failure means is decided in one
+ * place (settle.ts). Unparseable messages are logged and acknowledged: retrying them cannot help.
  */
 import { describeProblems, type DispatchConfig, loadConfig, secretValues } from "../config.ts";
-import { UpstreamError } from "../errors.ts";
-import { type JobMessage, JobMessageSchema } from "../jobs/message.ts";
+import { JobMessageSchema, type JobMessage } from "../jobs/message.ts";
+import { budgetFor } from "../ledger/github-budget.ts";
 import { ledgerFor } from "../ledger/job-ledger.ts";
 import { createLogger, errorFields, type LogSink } from "../log.ts";
-import { retryDelaySeconds } from "./backoff.ts";
 import { handleDeadLetter } from "./dead-letter.ts";
 import { dispatchJob } from "./dispatch-job.ts";
 import { createIsolateCache } from "./isolate-cache.ts";
 import { recordLifecycle } from "./lifecycle.ts";
+import { createRateLimitTracker, type RateLimitTracker } from "./rate-limits.ts";
+import { settle } from "./settle.ts";
 import { createServices, type Services } from "./services.ts";
 
 export interface ConsumerOptions {
@@ -30,7 +32,7 @@ export function createQueueConsumer(options: ConsumerOptions = {}) {
   const random = options.random ?? Math.random;
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   const cache = createIsolateCache(now);
-  const services = new WeakMap<DispatchConfig, Services>();
+  const services = new WeakMap<DispatchConfig, { built: Services; tracker: RateLimitTracker }>();
 
   return async function queue(batch: MessageBatch<unknown>, env: Env, _ctx: ExecutionContext): Promise<void> {
     const log = createLogger({ sink: options.logSink, now, secrets: secretValues(env) }).child({
@@ -53,82 +55,126 @@ export function createQueueConsumer(options: ConsumerOptions = {}) {
         attempt: message.attempts,
       });
       const config = loadConfig(env);
-      if (!config.dispatch.ok) {
-        // Never dropped: the job waits on the queue until an operator fixes the variables.
-        const delaySeconds = retryDelaySeconds({
-          attempts: message.attempts,
-          baseSeconds: 60,
-          capSeconds: 3600,
-          random,
-        });
-        mlog.error("dispatch is not configured; the job stays queued", {
-          problems: describeProblems(config.dispatch.problems),
-          delaySeconds,
-        });
-        message.retry({ delaySeconds });
-        return;
-      }
-      const dispatch = config.dispatch.value;
       const ledger = ledgerFor(env.LEDGER, body.job.owner);
       const requeue = async (messages: JobMessage[]) => {
         if (messages.length === 0) return;
         await env.JOBS_QUEUE.sendBatch(messages.map((released) => ({ body: released, contentType: "json" })));
-        mlog.info("parked jobs sent back to the queue", {
+        mlog.info("waiting jobs sent back to the queue", {
           jobIds: messages.map((released) => String(released.job.id)),
         });
       };
+      const kind = deadLetter ? "dead-letter" : body.kind === "job.queued" ? "dispatch" : "lifecycle";
+      let tracker: RateLimitTracker | undefined;
       try {
-        if (body.kind !== "job.queued" && !deadLetter) {
+        if (kind === "lifecycle") {
+          // Needs only the ledger: recorded even while the dispatch variables are broken.
           await recordLifecycle(ledger, body, now(), mlog, requeue);
           message.ack();
           return;
         }
-        let built = services.get(dispatch);
-        if (built === undefined) {
-          built = createServices(dispatch, { fetch: doFetch, now, logger: log });
-          services.set(dispatch, built);
+        if (!config.dispatch.ok) {
+          // Never dropped, and no retry spent: the job waits in the ledger until an operator fixes the variables.
+          const problems = describeProblems(config.dispatch.problems);
+          if (body.kind === "job.queued") await ledger.parkForConfig(body, problems.join("; "), now());
+          mlog.error("dispatch is not configured; the job waits in the ledger", { problems });
+          message.ack();
+          return;
         }
-        const github = built.github.forInstallation(body.job.installationId);
+        const dispatch = config.dispatch.value;
+        let entry = services.get(dispatch);
+        if (entry === undefined) {
+          const created = createRateLimitTracker();
+          entry = {
+            tracker: created,
+            built: createServices(dispatch, {
+              fetch: doFetch,
+              now,
+              logger: log,
+              onRateLimit: created.onRateLimit,
+            }),
+          };
+          services.set(dispatch, entry);
+        }
+        tracker = entry.tracker;
+        const github = entry.built.github.forInstallation(body.job.installationId);
         const deps = {
           config: dispatch,
           github,
-          sandboxes: built.sandboxes,
+          sandboxes: entry.built.sandboxes,
           ledger,
           now,
           log: mlog,
           requeue,
         };
-        if (deadLetter) {
+        if (kind === "dead-letter") {
           await handleDeadLetter(deps, body, message.attempts);
           message.ack();
           return;
         }
+        const reportLimits = () => entry.tracker.flush(env.GITHUB_BUDGET);
         const result = await dispatchJob(
-          { ...deps, cache, leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS },
+          {
+            ...deps,
+            cache,
+            random,
+            sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+            attempts: message.attempts,
+            leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
+            budget: (credential) => budgetFor(env.GITHUB_BUDGET, credential),
+            reportLimits,
+          },
           body,
         );
-        if (result.kind === "busy") {
-          const delaySeconds = Math.ceil(result.retryInMs / 1000) + 1;
-          mlog.info("job is being dispatched by another attempt; checking back later", { delaySeconds });
-          message.retry({ delaySeconds });
-          return;
-        }
-        if (result.kind === "skipped") mlog.info("job skipped", { reason: result.reason });
-        if (result.kind === "parked") {
-          mlog.info("job parked: the owner is at MAX_RUNNERS_PER_OWNER", {
-            liveRunners: result.liveRunners,
-            maxRunners: result.maxRunners,
-          });
+        switch (result.kind) {
+          case "busy": {
+            const delaySeconds = Math.ceil(result.retryInMs / 1000) + 1;
+            mlog.info("job is being dispatched by another attempt; checking back later", { delaySeconds });
+            message.retry({ delaySeconds });
+            return;
+          }
+          case "retry":
+            mlog.warn("attempt failed; will retry", {
+              ...errorFields(result.error),
+              delaySeconds: result.delaySeconds,
+            });
+            message.retry({ delaySeconds: result.delaySeconds });
+            return;
+          case "skipped":
+            mlog.info("job skipped", { reason: result.reason });
+            break;
+          case "recheck":
+            mlog.info("job already has a runner; the reconciler re-checks it now");
+            break;
+          case "parked":
+            mlog.info("job parked", { reason: result.reason, detail: result.detail });
+            break;
+          default:
+            break;
         }
         message.ack();
       } catch (error) {
-        const delaySeconds = retryDelaySeconds({
+        // Outside dispatch's own handling: the ledger or the budget object failed, or a bug. Never parked (the
+        // ledger may be what failed); retried or acknowledged by the error's own flag.
+        const settlement = settle(error, {
+          kind: kind === "dispatch" ? "lifecycle" : kind,
           attempts: message.attempts,
-          retryAfterSeconds: error instanceof UpstreamError ? error.retryAfterSeconds : undefined,
+          now: now(),
           random,
+          pat: false,
+          unauthenticatedRechecked: true,
         });
-        mlog.warn("attempt failed; will retry", { ...errorFields(error), delaySeconds });
-        message.retry({ delaySeconds });
+        if (settlement.action === "retry") {
+          mlog.warn("attempt failed; will retry", {
+            ...errorFields(error),
+            delaySeconds: settlement.delaySeconds,
+          });
+          message.retry({ delaySeconds: settlement.delaySeconds });
+        } else {
+          mlog.warn("message acknowledged after a permanent error", errorFields(error));
+          message.ack();
+        }
+      } finally {
+        if (tracker !== undefined && config.dispatch.ok) await tracker.flush(env.GITHUB_BUDGET);
       }
     };
 

@@ -1,30 +1,38 @@
 /**
- * One queued job → one runner registration → one sandbox. The ledger's claim makes this happen once per job id;
- * the runner name derived from the job id makes every retry agree on what it is making, so a crash between any
- * two steps ends, after redelivery, with one runner and one sandbox:
+ * One queued job → one runner registration → one sandbox. The ledger's claim makes this happen once per job id
+ * and attempt; the runner name derived from both (`modal-<jobId>-<attempt>`) makes every retry of an attempt agree
+ * on what it is making, so a crash between any two steps ends, after redelivery, with one runner and one sandbox:
  *
- * - fresh claim: Modal ids (cached) → JIT config → sandbox named after the runner → recorded;
+ * - fresh claim: Modal ids (cached) → a JIT pacing grant → JIT config → sandbox named after the runner → recorded;
  * - resumed claim (an earlier attempt stopped part-way): first look for a sandbox already running under the name
  *   and adopt it — its runner holds a valid JIT config that must not be replaced — else continue as fresh, where
  *   GitHub's 409 on the runner name resolves a registration left behind.
  *
  * Modal ids are resolved before the runner is registered, so a misconfigured Modal side never leaves runners
- * registered. Retryable failures give the lease back and are thrown for the consumer to retry; permanent ones
- * deregister what was registered and fail the job.
+ * registered. What a failure means is decided in one place (settle.ts): a retry on the queue, a wait in the ledger,
+ * or a failure — which removes what was registered (retire.ts) before the job is marked failed.
  */
 import type { DispatchConfig } from "../config.ts";
 import { PermanentError, RetryableError, UpstreamError } from "../errors.ts";
 import type { GitHubClient } from "../github/client.ts";
-import { type RunnerScope, runnerScopeForRepository } from "../github/scope.ts";
-import type { JobMessage } from "../jobs/message.ts";
+import { runnerScopeForRepository } from "../github/scope.ts";
+import type { JobMessage, MessageHints } from "../jobs/message.ts";
+import type { GitHubBudget } from "../ledger/github-budget.ts";
 import type { JobLedger } from "../ledger/job-ledger.ts";
-import type { CacheEntry } from "../ledger/types.ts";
+import type { CacheEntry, ParkInput, WaitReason } from "../ledger/types.ts";
 import { errorFields, type Logger } from "../log.ts";
 import type { RunnerSandboxSpec, SandboxProvider, StartedSandbox } from "../modal/provider.ts";
+import { retireRunner } from "../reconcile/retire.ts";
 import { cacheKeys, type IsolateCache } from "./isolate-cache.ts";
 import { resolveRunnerImage } from "./runner-image.ts";
+import { jitRate } from "./rate-limits.ts";
+import { settle } from "./settle.ts";
 
 const GRPC_NOT_FOUND = 5;
+/** Ids from the ledger's copy may be near their end of life: held in the isolate for a short while only. */
+const LEDGER_COPY_TTL_MS = 60 * 60 * 1000;
+/** Jobs released together at one due time are spread over this much more. */
+const WAKE_JITTER_MS = 2_000;
 
 /** Where the official runner image keeps the runner. */
 export const RUNNER_COMMAND = ["/home/runner/run.sh"];
@@ -34,12 +42,21 @@ export interface DispatchDeps {
   github: GitHubClient;
   sandboxes: SandboxProvider;
   ledger: DurableObjectStub<JobLedger>;
+  /** The budget object of a GitHub credential. */
+  budget: (credential: string) => DurableObjectStub<GitHubBudget>;
+  /** Tells the budget objects the limits GitHub announced during this attempt. */
+  reportLimits: () => Promise<void>;
   cache: IsolateCache;
   now: () => number;
+  random: () => number;
+  /** Waits (at most a second: a paced slot the queue delivered early). */
+  sleep: (ms: number) => Promise<void>;
   log: Logger;
   /** How long one attempt may hold the job before another may take it over. */
   leaseMs: number;
-  /** Sends parked jobs that a freed slot lets through back to the queue. */
+  /** The Queue's delivery attempts of this message so far. */
+  attempts: number;
+  /** Sends waiting jobs that a freed slot lets through back to the queue. */
   requeue: (messages: JobMessage[]) => Promise<void>;
 }
 
@@ -54,11 +71,19 @@ export type DispatchResult =
     }
   | { kind: "skipped"; reason: string }
   | { kind: "busy"; retryInMs: number }
-  | { kind: "parked"; liveRunners: number; maxRunners: number }
+  | { kind: "recheck" }
+  | { kind: "parked"; reason: WaitReason; untilMs: number | null; detail: string }
+  | { kind: "retry"; delaySeconds: number; error: unknown }
   | { kind: "failed"; reason: string };
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+function withHints(message: JobMessage, hints: MessageHints): JobMessage {
+  const merged = { ...message.hints, ...hints };
+  if (hints.pacing === undefined) delete merged.pacing;
+  return { ...message, hints: merged };
 }
 
 export async function dispatchJob(deps: DispatchDeps, message: JobMessage): Promise<DispatchResult> {
@@ -72,48 +97,67 @@ export async function dispatchJob(deps: DispatchDeps, message: JobMessage): Prom
     leaseMs: deps.leaseMs,
     limits: { maxRunners: config.runner.maxPerOwner, runnerLifetimeMs: config.runner.timeoutSeconds * 1000 },
     message,
+    paused: config.paused,
   });
   if (claim.outcome === "skip") return { kind: "skipped", reason: claim.reason };
   if (claim.outcome === "busy") return { kind: "busy", retryInMs: claim.retryInMs };
+  if (claim.outcome === "recheck") return { kind: "recheck" };
   if (claim.outcome === "parked") {
-    return { kind: "parked", liveRunners: claim.liveRunners, maxRunners: claim.maxRunners };
+    return claim.reason === "cap"
+      ? {
+          kind: "parked",
+          reason: "cap",
+          untilMs: null,
+          detail: `the owner is at MAX_RUNNERS_PER_OWNER (${claim.liveRunners} of ${claim.maxRunners} live)`,
+        }
+      : { kind: "parked", reason: "paused", untilMs: null, detail: "dispatch is paused" };
   }
 
   const { runnerName } = claim;
   const log = deps.log.child({ jobId: job.id, runnerName, repository: job.repository });
   const scope = runnerScopeForRepository(config.github.runnerScope, job.repository);
   let registeredRunnerId: number | undefined;
+  let resolvedAppId: string | undefined;
+  let probe: { credential: string } | undefined;
+
+  const park = async (reason: ParkInput["reason"], untilMs: number, detail: string, hints: MessageHints) => {
+    const until = untilMs + Math.floor(deps.random() * WAKE_JITTER_MS);
+    await ledger.park({
+      jobId: job.id,
+      reason,
+      until,
+      detail,
+      now: now(),
+      message: withHints(message, hints),
+      runnerName,
+      fresh: !claim.resumed && registeredRunnerId === undefined,
+    });
+    log.info("job waits in the ledger", { reason, detail, wakeInMs: until - now() });
+    return { kind: "parked" as const, reason, untilMs: until, detail };
+  };
 
   try {
     // 1. Modal app and image: cached in the isolate and the ledger, so usually no call at all.
     const fresh: CacheEntry[] = [];
-    const lookup = (key: string) => {
-      const value = deps.cache.get(key);
-      if (value !== undefined) return value;
-      const stored = claim.cache[key];
-      // The ledger's copy may be near its end of life: hold it in the isolate for a short while only.
-      if (stored !== undefined) deps.cache.set({ key, value: stored, ttlMs: 60 * 60 * 1000 });
-      return stored;
+    const cached = async (entry: { key: string; ttlMs: number }, load: () => Promise<string>) => {
+      const value = await deps.cache.getOrLoad(entry.key, async () => {
+        const stored = claim.cache[entry.key];
+        if (stored !== undefined) return { value: stored, ttlMs: LEDGER_COPY_TTL_MS };
+        return { value: await load(), ttlMs: entry.ttlMs };
+      });
+      // Each owner's ledger keeps its own copy (its reconciler reads the app id from it): once per owner a day.
+      if (claim.cache[entry.key] !== value) fresh.push({ ...entry, value });
+      return value;
     };
-    const remember = (entry: CacheEntry) => {
-      deps.cache.set(entry);
-      fresh.push(entry);
-    };
-    const resolved = await resolveRunnerImage(config, lookup, github);
-    if (resolved.lookedUp !== undefined) remember({ ...cacheKeys.runnerVersion, value: resolved.lookedUp });
+    const image = await resolveRunnerImage(config, () =>
+      cached(cacheKeys.runnerVersion, async () => (await github.getLatestRunnerRelease()).version),
+    );
     const { appName, environment } = config.modal;
     const appKey = cacheKeys.app(appName, environment);
-    let appId = lookup(appKey.key);
-    if (appId === undefined) {
-      appId = await sandboxes.ensureApp(appName, environment);
-      remember({ ...appKey, value: appId });
-    }
-    const imageKey = cacheKeys.image(appId, resolved.image);
-    let imageId = lookup(imageKey.key);
-    if (imageId === undefined) {
-      imageId = await sandboxes.ensureImage(appId, resolved.image);
-      remember({ ...imageKey, value: imageId });
-    }
+    const appId = await cached(appKey, () => sandboxes.ensureApp(appName, environment));
+    resolvedAppId = appId;
+    const imageKey = cacheKeys.image(appId, image);
+    const imageId = await cached(imageKey, () => sandboxes.ensureImage(appId, image));
     if (fresh.length > 0) await ledger.putCache(fresh, now());
 
     // 2. After an interrupted attempt, a sandbox may already be running for this runner name: keep it.
@@ -137,7 +181,33 @@ export async function dispatchJob(deps: DispatchDeps, message: JobMessage): Prom
       }
     }
 
-    // 3. A single-use runner registration.
+    // 3. The credential's pace: GitHub's secondary limits are per credential, so is the bucket.
+    const credential = await github.credentialKey();
+    const grant = await deps.budget(credential).take({
+      now: now(),
+      rate: jitRate(config),
+      ...(message.hints?.pacing === undefined ? {} : { reservation: message.hints.pacing }),
+    });
+    if (!grant.granted) {
+      return await park(
+        "rate_limited",
+        grant.reservation.slot,
+        grant.reason === "limited"
+          ? "GitHub announced a rate limit for this credential"
+          : "JIT registrations are paced (JIT_RATE_PER_HOUR, JIT_BURST)",
+        { pacing: grant.reservation },
+      );
+    }
+    if (grant.probe) probe = { credential };
+    if (grant.notBefore !== undefined && grant.notBefore > now()) {
+      await deps.sleep(grant.notBefore - now());
+      // A limit announced while we waited holds us too.
+      if (!(await deps.budget(credential).clear(now()))) {
+        return await park("rate_limited", now(), "GitHub announced a rate limit for this credential", {});
+      }
+    }
+
+    // 4. A single-use runner registration.
     const jit = await github.generateJitConfig({
       scope,
       name: runnerName,
@@ -145,6 +215,8 @@ export async function dispatchJob(deps: DispatchDeps, message: JobMessage): Prom
       runnerGroupId: config.github.runnerGroupId,
       workFolder: "_work",
     });
+    if (probe !== undefined) await deps.budget(probe.credential).probeDone();
+    probe = undefined;
     const jitIssuedAt = now();
     if (jit.kind === "already_running") {
       await ledger.recordStarted({
@@ -161,7 +233,7 @@ export async function dispatchJob(deps: DispatchDeps, message: JobMessage): Prom
     }
     registeredRunnerId = jit.runnerId;
 
-    // 4. The sandbox. The JIT config travels only in the secret environment, never in arguments or tags.
+    // 5. The sandbox. The JIT config travels only in the secret environment, never in arguments or tags.
     const sandbox = await startRunnerForgettingStaleIds(deps, [appKey.key, imageKey.key], {
       appId,
       imageId,
@@ -171,7 +243,12 @@ export async function dispatchJob(deps: DispatchDeps, message: JobMessage): Prom
       cpu: config.runner.cpu,
       memoryMiB: config.runner.memoryMiB,
       timeoutSeconds: config.runner.timeoutSeconds,
-      tags: { "job-id": String(job.id), repository: job.repository, "runner-name": runnerName },
+      tags: {
+        "job-id": String(job.id),
+        repository: job.repository,
+        owner: job.owner.toLowerCase(),
+        "runner-name": runnerName,
+      },
       ...(config.runner.gpu === undefined ? {} : { gpu: config.runner.gpu }),
     });
     const sandboxCreatedAt = now();
@@ -188,6 +265,8 @@ export async function dispatchJob(deps: DispatchDeps, message: JobMessage): Prom
       runnerId: jit.runnerId,
       sandboxId: sandbox.sandboxId,
       alreadyStarted: sandbox.alreadyStarted,
+      attempt: claim.attempt,
+      dispatchReason: claim.reason,
       msQueued: started - receivedAt,
       msJit: jitIssuedAt - started,
       msSandbox: sandboxCreatedAt - jitIssuedAt,
@@ -201,16 +280,43 @@ export async function dispatchJob(deps: DispatchDeps, message: JobMessage): Prom
       adopted: sandbox.alreadyStarted,
     };
   } catch (error) {
-    const permanent = error instanceof UpstreamError && !error.retryable;
-    if (!permanent) {
+    await deps.reportLimits();
+    const rateLimited = error instanceof UpstreamError && error.reason === "rate_limited";
+    if (probe !== undefined && !rateLimited) await deps.budget(probe.credential).probeDone();
+    const settlement = settle(error, {
+      kind: "dispatch",
+      attempts: deps.attempts,
+      now: now(),
+      random: deps.random,
+      pat: config.github.auth.kind === "token",
+      unauthenticatedRechecked: message.hints?.unauthenticatedRechecked === true,
+    });
+    if (settlement.action === "retry") {
       await ledger.release(job.id, describe(error), now());
-      throw error;
+      return { kind: "retry", delaySeconds: settlement.delaySeconds, error };
     }
-    // Nothing may stay registered for a job we give up on.
-    if (registeredRunnerId !== undefined) {
-      await deregister(github, scope, registeredRunnerId, log);
+    if (settlement.action === "park") {
+      return await park(settlement.reason, settlement.untilMs, describe(error), {
+        ...(settlement.reason === "unauthenticated" ? { unauthenticatedRechecked: true } : {}),
+      });
     }
+    // Nothing may stay registered for a job we give up on: deregister (and terminate), then fail.
     const reason = describe(error);
+    if (registeredRunnerId !== undefined) {
+      try {
+        const known = resolvedAppId;
+        const appId = async () =>
+          known ?? sandboxes.ensureApp(config.modal.appName, config.modal.environment);
+        const outcome = await retireRunner(
+          { github, sandboxes, appId, scopeKind: config.github.runnerScope, log },
+          { runnerName, repository: job.repository, runnerId: registeredRunnerId, sandboxId: null },
+        );
+        if (outcome.kind === "retired") await ledger.runnerRemoved(runnerName, now());
+      } catch (cleanup) {
+        // The reconciler removes it: a failed job's runners are marked for removal.
+        log.warn("runner could not be removed now", { ...errorFields(cleanup) });
+      }
+    }
     const { release } = await ledger.fail(job.id, reason, now());
     await deps.requeue(release);
     log.error("dispatch failed", { ...errorFields(error) });
@@ -239,20 +345,5 @@ async function startRunnerForgettingStaleIds(
       reason: "stale_id",
       cause: error,
     });
-  }
-}
-
-async function deregister(
-  github: GitHubClient,
-  scope: RunnerScope,
-  runnerId: number,
-  log: Logger,
-): Promise<void> {
-  try {
-    const result = await github.deleteRunner(scope, runnerId);
-    log.info("runner deregistered", { runnerId, result });
-  } catch (error) {
-    // The job still fails; GitHub removes a JIT runner that never connected after about a day.
-    log.warn("runner could not be deregistered", { runnerId, ...errorFields(error) });
   }
 }

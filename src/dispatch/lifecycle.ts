@@ -1,6 +1,8 @@
 /**
- * GitHub's word on a job (`waiting`, `in_progress`, `completed`), recorded in the ledger. Nothing is terminated
- * here: runners are not bound to jobs, so a cancelled job's runner may be running another job.
+ * GitHub's word on a job (`waiting`, `in_progress`, `completed`), recorded in the ledger. Nothing is removed here:
+ * runners are not bound to jobs, so a cancelled job's runner may be running another job. The ledger marks what
+ * lost its purpose (a cancelled job's idle runner, the job whose runner another job took) as due at once, and its
+ * reconciler — which deregisters before it terminates — acts within moments.
  */
 import type { JobMessage } from "../jobs/message.ts";
 import type { JobLedger } from "../ledger/job-ledger.ts";
@@ -14,7 +16,7 @@ export async function recordLifecycle(
   requeue: (messages: JobMessage[]) => Promise<void>,
 ): Promise<void> {
   if (message.kind === "job.queued") return;
-  const { record, release } = await ledger.recordLifecycle({
+  const { record, release, stolenFrom } = await ledger.recordLifecycle({
     job: message.job,
     kind: message.kind,
     receivedAt: message.receivedAt,
@@ -27,6 +29,13 @@ export async function recordLifecycle(
     runnerName: message.job.runnerName ?? undefined,
     conclusion: message.job.conclusion ?? undefined,
   });
-  // A finished runner frees a slot under MAX_RUNNERS_PER_OWNER: parked jobs go back on the queue.
+  if (stolenFrom !== undefined) {
+    log.info("runner taken by another job", {
+      jobId: message.job.id,
+      runnerName: message.job.runnerName ?? undefined,
+      startedFor: stolenFrom,
+    });
+  }
+  // A finished runner frees a slot under MAX_RUNNERS_PER_OWNER: waiting jobs go back on the queue.
   await requeue(release);
 }

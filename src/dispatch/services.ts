@@ -3,7 +3,7 @@
  * installation tokens, Modal's auth token and image builder version).
  */
 import type { DispatchConfig } from "../config.ts";
-import type { GitHubClient } from "../github/client.ts";
+import type { GitHubClient, RateLimitSignal } from "../github/client.ts";
 import { createGitHubClientFromConfig } from "../github/from-config.ts";
 import type { Logger } from "../log.ts";
 import { createModalClient } from "../modal/client.ts";
@@ -19,6 +19,8 @@ export interface ServiceDeps {
   fetch: typeof fetch;
   now: () => number;
   logger: Logger;
+  /** Every rate-limit figure or refusal GitHub's answers carry. */
+  onRateLimit?: (signal: RateLimitSignal) => void;
 }
 
 /** An image build that takes longer than this is left to a later attempt (Modal keeps building it). */

@@ -1,13 +1,14 @@
 /** The client the Worker uses, built from its configuration. */
 import { DEFAULT_GITHUB_API_URL, type GitHubConfig } from "../config.ts";
 import type { Logger } from "../log.ts";
-import { createGitHubClient, type GitHubClient } from "./client.ts";
+import { createGitHubClient, type GitHubClient, type RateLimitSignal } from "./client.ts";
 
 export interface GitHubClientDeps {
   fetch: typeof fetch;
   now: () => number;
   logger?: Logger;
   timeoutMs?: number;
+  onRateLimit?: (signal: RateLimitSignal) => void;
 }
 
 /**

@@ -4,9 +4,21 @@
  */
 import { concatBytes } from "../bytes.ts";
 
-export type BodyRead = { ok: true; bytes: Uint8Array } | { ok: false; reason: "too_large" };
+export type BodyRead = { ok: true; bytes: Uint8Array } | { ok: false; reason: "too_large" | "unreadable" };
 
+/**
+ * A body whose stream breaks mid-read (the client went away, a proxy cut it) is the client's problem, not ours:
+ * it is answered 400 like any bad request, never as an internal error.
+ */
 export async function readBody(request: Request, limit: number): Promise<BodyRead> {
+  try {
+    return await read(request, limit);
+  } catch {
+    return { ok: false, reason: "unreadable" };
+  }
+}
+
+async function read(request: Request, limit: number): Promise<BodyRead> {
   const declared = Number(request.headers.get("content-length") ?? Number.NaN);
   if (declared > limit) return { ok: false, reason: "too_large" };
   if (request.body === null) return { ok: true, bytes: new Uint8Array() };

@@ -5,12 +5,14 @@
  */
 import type { Context } from "hono";
 import { describeProblems, loadConfig } from "../config.ts";
+import { controlFor } from "../ledger/control.ts";
 import { messageKind, toJobMessage } from "../jobs/message.ts";
 import { decide } from "../jobs/policy.ts";
 import { WorkflowJobPayloadSchema } from "../jobs/workflow-job.ts";
 import { errorFields, type LogFields } from "../log.ts";
 import type { AppEnv, AppOptions } from "./context.ts";
 import { readBody } from "./body.ts";
+import { firstSighting, hookSighting } from "./hooks.ts";
 import { checkSignature } from "./signature.ts";
 
 type Payload = { ok: true; text: string } | { ok: false; status: 400 | 415; error: string };
@@ -46,6 +48,27 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
+/** Tells the control object about the hook this delivery came from, once per isolate, after the response. */
+function rememberHook(c: Context<AppEnv>, payload: unknown, now: number): void {
+  const sighting = hookSighting(
+    {
+      id: c.req.header("x-github-hook-id"),
+      targetType: c.req.header("x-github-hook-installation-target-type"),
+    },
+    payload,
+    now,
+  );
+  if (sighting === undefined || !firstSighting(sighting)) return;
+  const told = controlFor(c.env.CONTROL)
+    .seeHook(sighting)
+    .catch((error: unknown) => c.var.log.warn("could not record the webhook's hook", errorFields(error)));
+  try {
+    c.executionCtx.waitUntil(told);
+  } catch {
+    // No execution context (a direct app.request in a script): the promise still runs.
+  }
+}
+
 export function createWebhookHandler(options: Required<Pick<AppOptions, "now">>) {
   return async (c: Context<AppEnv>) => {
     const receivedAt = options.now();
@@ -74,7 +97,11 @@ export function createWebhookHandler(options: Required<Pick<AppOptions, "now">>)
     const intake = config.intake.value;
 
     const body = await readBody(c.req.raw, intake.maxBodyBytes);
-    if (!body.ok) return reply(413, { error: `payload larger than ${intake.maxBodyBytes} bytes` });
+    if (!body.ok) {
+      return body.reason === "too_large"
+        ? reply(413, { error: `payload larger than ${intake.maxBodyBytes} bytes` })
+        : reply(400, { error: "the request body could not be read" });
+    }
 
     const signature = await checkSignature(
       intake.webhookSecrets,
@@ -94,11 +121,13 @@ export function createWebhookHandler(options: Required<Pick<AppOptions, "now">>)
     const payload = decodePayload(c.req.header("content-type"), body.bytes);
     if (!payload.ok) return reply(payload.status, { error: payload.error });
 
-    if (event === "ping") return reply(200, { ok: true, pong: true });
-    if (event !== "workflow_job") return reply(200, { ignored: `event ${event} is not handled` });
-
+    if (event !== "ping" && event !== "workflow_job") {
+      return reply(200, { ignored: `event ${event} is not handled` });
+    }
     const json = parseJson(payload.text);
     if (!json.ok) return reply(400, { error: "payload is not valid JSON" });
+    rememberHook(c, json.value, receivedAt);
+    if (event === "ping") return reply(200, { ok: true, pong: true });
     const parsed = WorkflowJobPayloadSchema.safeParse(json.value);
     if (!parsed.success) return reply(400, { error: "payload is not a valid workflow_job event" });
     const job = parsed.data;

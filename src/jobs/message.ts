@@ -29,6 +29,17 @@ export const QueuedJobSchema = z.object({
 });
 export type QueuedJob = z.infer<typeof QueuedJobSchema>;
 
+/** What a message that waited in the ledger carries back to the consumer. */
+export const MessageHintsSchema = z.object({
+  /** The JIT pacing slot the job holds (src/ledger/pacing.ts), honoured once when it comes back. */
+  pacing: z.optional(z.object({ slot: z.number(), generation: z.number(), probe: z.boolean() })),
+  /** GitHub refused the PAT once already; the next refusal fails the job. */
+  unauthenticatedRechecked: z.optional(z.boolean()),
+  /** Sent again by the ledger (a wake, a resend): unlike GitHub's Redeliver, never a retry of a failed job. */
+  fromLedger: z.optional(z.boolean()),
+});
+export type MessageHints = z.infer<typeof MessageHintsSchema>;
+
 export const JobMessageSchema = z.object({
   v: z.literal(1),
   kind: z.enum(JOB_MESSAGE_KINDS),
@@ -37,6 +48,7 @@ export const JobMessageSchema = z.object({
   /** When the webhook accepted the delivery, in milliseconds since the epoch. */
   receivedAt: z.number(),
   job: QueuedJobSchema,
+  hints: z.optional(MessageHintsSchema),
 });
 export type JobMessage = z.infer<typeof JobMessageSchema>;
 

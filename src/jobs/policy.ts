@@ -22,15 +22,26 @@ export function missingLabels(required: readonly string[], labels: readonly stri
   return required.filter((label) => !present.has(label.toLowerCase()));
 }
 
-export function decide(config: IntakeConfig, payload: WorkflowJobPayload): Decision {
-  const missing = missingLabels(config.requiredLabels, payload.workflow_job.labels);
+/** The rules on their own, for a job seen anywhere: a delivery, or the reconciler's look at a repository. */
+export function decideJob(
+  config: IntakeConfig,
+  job: { labels: readonly string[]; repository: string; private: boolean },
+): Decision {
+  const missing = missingLabels(config.requiredLabels, job.labels);
   if (missing.length > 0) return { accept: false, reason: `labels lack ${missing.join(", ")}` };
-  const repository = payload.repository.full_name;
-  if (!repoAllowed(config.allowedRepos, repository)) {
+  if (!repoAllowed(config.allowedRepos, job.repository)) {
     return { accept: false, reason: "repository not in ALLOWED_REPOS" };
   }
-  if (!payload.repository.private && !config.allowPublicRepos) {
+  if (!job.private && !config.allowPublicRepos) {
     return { accept: false, reason: "public repository (set ALLOW_PUBLIC_REPOS=true to allow)" };
   }
   return { accept: true };
+}
+
+export function decide(config: IntakeConfig, payload: WorkflowJobPayload): Decision {
+  return decideJob(config, {
+    labels: payload.workflow_job.labels,
+    repository: payload.repository.full_name,
+    private: payload.repository.private,
+  });
 }

@@ -1,291 +1,191 @@
 /**
- * The ledger: a SQLite-backed Durable Object holding, per job, where dispatch stands. One object per repository
- * owner (see `ledgerFor`): every job of an owner goes through one strongly consistent object, so a job id is
- * claimed once however many times GitHub or the Queue deliver it, while owners never wait on each other.
+ * The ledger: a SQLite-backed Durable Object holding, per repository owner, every job and every runner we started
+ * (see `ledgerFor`). Every job of an owner goes through one strongly consistent object, so a job id is claimed
+ * once however many times GitHub or the Queue deliver it, while owners never wait on each other.
  *
- * Limits of that choice: one object serializes its owner's jobs (a few ms of SQLite work each, so some hundreds
- * per second per owner), and per-owner caches (Modal app and image ids, runner version) are filled once per owner.
+ * It is also the owner's reconciler: each job and runner carries its next deadline (`check_at`), waiting jobs their
+ * due time (`wake_at`), and the object's alarm is set to the earliest of them. When it fires, due jobs go back to
+ * the queue and `runOwnerCycle` (src/reconcile/) compares what is due with GitHub and Modal and repairs. An owner
+ * with nothing in flight has no alarm and costs no call.
+ *
+ * Limits of that choice: one object serializes its owner's jobs (a few ms of SQLite work each, so some hundreds per
+ * second per owner), and per-owner caches (Modal app and image ids, runner version) are filled once per owner.
  */
 import { DurableObject } from "cloudflare:workers";
+import { type DispatchConfig, loadConfig, secretValues } from "../config.ts";
+import { cacheKeys } from "../dispatch/isolate-cache.ts";
+import { createServices, type Services } from "../dispatch/services.ts";
+import { createRateLimitTracker, type RateLimitTracker } from "../dispatch/rate-limits.ts";
 import { type JobMessage, JobMessageSchema } from "../jobs/message.ts";
-import * as z from "zod/mini";
-import { JOB_STATES, type JobState, mayAdvance, needsRunner } from "./job-state.ts";
-import { hasFreeSlot, liveRunners, parkedCount, type RunnerLimits, takeReleasable } from "./capacity.ts";
+import { createLogger } from "../log.ts";
+import { type CycleReport, emptyReport, runOwnerCycle, SWEEP_INTERVAL_MS } from "../reconcile/owner-cycle.ts";
+import { capWaiting, liveRunners, type RunnerLimits, takeReleasable } from "./capacity.ts";
+import { controlFor } from "./control.ts";
+import { budgetFor } from "./github-budget.ts";
+import type { JobState } from "./job-state.ts";
+import {
+  claimJob,
+  type Deadlines,
+  failJob,
+  getJob,
+  type LifecycleOutcome,
+  parkForConfig,
+  parkJob,
+  recordLifecycle,
+  recordStarted,
+  releaseLease,
+} from "./jobs.ts";
+import { getMeta, getMetaNumber, setMeta } from "./meta.ts";
+import { nextWake, releasePaused, takeDue } from "./parking.ts";
+import { DAY_MS, type DailyRow, dailyRows, prune } from "./retention.ts";
+import { JOB_COLUMNS, toJobRecord } from "./rows.ts";
+import { runnersInFlight, runnersOfJob } from "./runners.ts";
 import { migrate } from "./schema.ts";
+import { LedgerStore } from "./store.ts";
 import type {
   CacheEntry,
   ClaimInput,
   ClaimResult,
   JobRecord,
   LifecycleInput,
+  ParkInput,
+  RunnerRecord,
   StartedInput,
 } from "./types.ts";
 
-const Nullable = <T extends z.ZodMiniType>(schema: T) => z.nullable(schema);
+const LIMITS_KEY = "limits";
+const OWNER_KEY = "owner";
+const RETENTION_KEY = "retention_at";
+/** How often jobs waiting for a slot are looked at when no completion freed one. */
+const CAP_RECHECK_MS = 60_000;
+const DEFAULT_DEADLINES: Deadlines = {
+  stuckMs: 180_000,
+  orphanGraceMs: 600_000,
+  runnerLifetimeMs: 3_600_000,
+};
 
-const RowSchema = z.object({
-  job_id: z.number(),
-  repository: z.string(),
-  run_id: z.number(),
-  run_attempt: z.number(),
-  labels: z.string(),
-  installation_id: Nullable(z.number()),
-  state: z.enum(JOB_STATES),
-  runner_name: Nullable(z.string()),
-  runner_id: Nullable(z.number()),
-  sandbox_id: Nullable(z.string()),
-  attempts: z.number(),
-  lease_until: z.number(),
-  received_at: z.number(),
-  dispatch_started_at: Nullable(z.number()),
-  jit_issued_at: Nullable(z.number()),
-  sandbox_created_at: Nullable(z.number()),
-  in_progress_at: Nullable(z.number()),
-  completed_at: Nullable(z.number()),
-  conclusion: Nullable(z.string()),
-  last_error: Nullable(z.string()),
-  updated_at: z.number(),
-  runner_done_at: Nullable(z.number()),
-  parked_at: Nullable(z.number()),
-});
-
-const LabelsSchema = z.array(z.string());
-const LimitsSchema = z.object({ maxRunners: z.number(), runnerLifetimeMs: z.number() });
-const LIMITS_KEY = "ledger.limits";
-const DAY_MS = 24 * 60 * 60 * 1000;
-/** How often parked jobs are looked at when no completion frees a slot. */
-const PARKED_RECHECK_MS = 60_000;
-
-function toRecord(row: unknown): JobRecord {
-  const r = RowSchema.parse(row);
+function deadlinesOf(config: DispatchConfig | undefined): Deadlines {
+  if (config === undefined) return DEFAULT_DEADLINES;
   return {
-    jobId: r.job_id,
-    repository: r.repository,
-    runId: r.run_id,
-    runAttempt: r.run_attempt,
-    labels: LabelsSchema.parse(JSON.parse(r.labels)),
-    installationId: r.installation_id,
-    state: r.state,
-    runnerName: r.runner_name,
-    runnerId: r.runner_id,
-    sandboxId: r.sandbox_id,
-    attempts: r.attempts,
-    leaseUntil: r.lease_until,
-    receivedAt: r.received_at,
-    dispatchStartedAt: r.dispatch_started_at,
-    jitIssuedAt: r.jit_issued_at,
-    sandboxCreatedAt: r.sandbox_created_at,
-    inProgressAt: r.in_progress_at,
-    completedAt: r.completed_at,
-    conclusion: r.conclusion,
-    lastError: r.last_error,
-    updatedAt: r.updated_at,
-    runnerDoneAt: r.runner_done_at,
-    parkedAt: r.parked_at,
+    stuckMs: config.lifecycle.stuckJobSeconds * 1000,
+    orphanGraceMs: config.lifecycle.orphanGraceSeconds * 1000,
+    runnerLifetimeMs: config.runner.timeoutSeconds * 1000,
   };
-}
-
-/** Runner names are derived from the job id, so every attempt at one job agrees on the name. */
-export function runnerNameFor(jobId: number, attempt: number): string {
-  return `modal-${jobId}-${attempt}`;
-}
-
-/** Errors are stored for operators; they are short and carry no secrets (clients never put one in a message). */
-function clip(text: string): string {
-  return text.length > 500 ? `${text.slice(0, 497)}...` : text;
 }
 
 export class JobLedger extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  private readonly store: LedgerStore;
+  private limitsText: string | undefined;
+  private services: { config: DispatchConfig; built: Services; tracker: RateLimitTracker } | undefined;
+  private appId: Promise<string> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     migrate(this.sql);
+    this.store = new LedgerStore(this.sql, deadlinesOf(this.dispatchConfig()));
+    this.limitsText = getMeta(this.sql, LIMITS_KEY);
   }
 
-  private row(jobId: number): JobRecord | undefined {
-    const row = this.sql.exec("SELECT * FROM jobs WHERE job_id = ?", jobId).toArray()[0];
-    return row === undefined ? undefined : toRecord(row);
+  private dispatchConfig(): DispatchConfig | undefined {
+    const config = loadConfig(this.env);
+    return config.dispatch.ok ? config.dispatch.value : undefined;
   }
 
-  private insert(job: ClaimInput["job"], state: JobState, receivedAt: number, now: number): void {
-    this.sql.exec(
-      `INSERT INTO jobs (job_id, repository, run_id, run_attempt, labels, installation_id, state, received_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      job.id,
-      job.repository,
-      job.runId,
-      job.runAttempt,
-      JSON.stringify(job.labels),
-      job.installationId ?? null,
-      state,
-      receivedAt,
-      now,
-    );
+  private rememberOwner(owner: string): void {
+    if (getMeta(this.sql, OWNER_KEY) === undefined) setMeta(this.sql, OWNER_KEY, owner.toLowerCase());
   }
 
-  private cacheEntries(now: number): Record<string, string> {
-    const entries: Record<string, string> = {};
-    for (const row of this.sql.exec<{ key: string; value: string }>(
-      "SELECT key, value FROM cache WHERE expires_at > ?",
-      now,
-    )) {
-      entries[row.key] = row.value;
+  /** Stored only when it changes: a claim must not rewrite a row every time. */
+  private rememberLimits(limits: RunnerLimits): void {
+    const text = JSON.stringify(limits);
+    if (text === this.limitsText) return;
+    this.limitsText = text;
+    setMeta(this.sql, LIMITS_KEY, text);
+  }
+
+  private limits(): RunnerLimits | undefined {
+    if (this.limitsText === undefined) return undefined;
+    try {
+      const value: unknown = JSON.parse(this.limitsText);
+      if (typeof value !== "object" || value === null) return undefined;
+      const maxRunners: unknown = Reflect.get(value, "maxRunners");
+      const runnerLifetimeMs: unknown = Reflect.get(value, "runnerLifetimeMs");
+      return typeof maxRunners === "number" && typeof runnerLifetimeMs === "number"
+        ? { maxRunners, runnerLifetimeMs }
+        : undefined;
+    } catch {
+      return undefined;
     }
-    return entries;
   }
 
-  /**
-   * Takes the job for dispatch, once. A second claim while the first holds its lease is told to come back later
-   * (it is a duplicate delivery, or the first consumer died and its message will be redelivered); a claim after
-   * the lease ran out takes over where the first stopped; a claim once a runner started is a no-op.
-   */
+  // -------------------------------------------------------------------------------------------------------------
+  // Dispatch (called by the queue consumer).
+
   async claim(input: ClaimInput): Promise<ClaimResult> {
-    const { job, now } = input;
-    const existing = this.row(job.id);
-    if (existing === undefined) this.insert(job, "queued", input.receivedAt, now);
-    const current = existing ?? this.row(job.id);
-    if (current === undefined) throw new Error(`job ${job.id} was not recorded`);
-
-    if (!needsRunner(current.state)) {
-      return { outcome: "skip", state: current.state, reason: `job is already ${current.state}` };
+    if (getMeta(this.sql, OWNER_KEY) === undefined) {
+      // A ledger's first claim: a pause set before this owner ever had work applies to it too.
+      if (await controlFor(this.env.CONTROL).isPaused()) setMeta(this.sql, "paused", "true");
     }
-    if (current.state === "dispatching" && current.leaseUntil > now) {
-      return { outcome: "busy", retryInMs: current.leaseUntil - now };
+    this.rememberOwner(input.job.owner);
+    this.rememberLimits(input.limits);
+    const result = claimJob(this.sql, { ...input, paused: input.paused === true || this.isPaused() });
+    if (result.outcome === "dispatch") {
+      const { [LIMITS_KEY]: _limits, ...cache } = this.cacheEntries(input.now);
+      await this.schedule(input.now);
+      return { ...result, cache };
     }
-    const resumed = current.state === "dispatching";
-    if (!resumed) {
-      this.rememberLimits(input.limits, now);
-      if (!hasFreeSlot(this.sql, now, input.limits)) {
-        this.sql.exec(
-          `UPDATE jobs SET parked_at = COALESCE(parked_at, ?), parked_message = ?, released_at = NULL, updated_at = ?
-           WHERE job_id = ?`,
-          now,
-          JSON.stringify(input.message),
-          now,
-          job.id,
-        );
-        await this.ensureAlarm(now);
-        return {
-          outcome: "parked",
-          liveRunners: liveRunners(this.sql, now, input.limits),
-          maxRunners: input.limits.maxRunners,
-        };
-      }
-    }
-    const attempt = Math.max(current.attempts, 1);
-    const runnerName = runnerNameFor(job.id, attempt);
-    this.sql.exec(
-      `UPDATE jobs SET state = 'dispatching', runner_name = ?, attempts = ?, lease_until = ?,
-         dispatch_started_at = COALESCE(dispatch_started_at, ?), parked_at = NULL, parked_message = NULL,
-         released_at = NULL, updated_at = ? WHERE job_id = ?`,
-      runnerName,
-      attempt,
-      now + input.leaseMs,
-      now,
-      now,
-      job.id,
-    );
-    const { [LIMITS_KEY]: _limits, ...cache } = this.cacheEntries(now);
-    return { outcome: "dispatch", runnerName, attempt, resumed, cache };
+    await this.schedule(input.now);
+    return result;
   }
 
-  /** The runner is registered and its sandbox exists: dispatch is done. */
-  recordStarted(input: StartedInput): void {
-    this.sql.exec(
-      `UPDATE jobs SET state = CASE WHEN state IN ('queued', 'dispatching') THEN 'started' ELSE state END,
-         runner_name = ?, runner_id = COALESCE(?, runner_id), sandbox_id = COALESCE(?, sandbox_id),
-         jit_issued_at = COALESCE(?, jit_issued_at), sandbox_created_at = ?, lease_until = 0, last_error = NULL,
-         updated_at = ?
-       WHERE job_id = ?`,
-      input.runnerName,
-      input.runnerId,
-      input.sandboxId,
-      input.jitIssuedAt,
-      input.sandboxCreatedAt,
-      input.now,
-      input.jobId,
-    );
+  async recordStarted(input: StartedInput): Promise<void> {
+    recordStarted(this.sql, input, this.store.deadlines);
+    await this.schedule(input.now);
   }
 
-  /** This attempt stopped and will be retried: give up the lease at once so the retry need not wait for it. */
   release(jobId: number, error: string, now: number): void {
-    this.sql.exec(
-      "UPDATE jobs SET lease_until = 0, last_error = ?, updated_at = ? WHERE job_id = ? AND state = 'dispatching'",
-      clip(error),
-      now,
-      jobId,
-    );
+    releaseLease(this.sql, jobId, error, now);
   }
 
-  /**
-   * Dispatch gave up for good. Returns the record, so the caller can deregister what was made, and the parked jobs
-   * the freed slot lets through, for the caller to send to the queue.
-   */
+  /** Dispatch gave up for good; returns the record and the jobs a freed slot lets through. */
   async fail(
     jobId: number,
     reason: string,
     now: number,
   ): Promise<{ record: JobRecord | undefined; release: JobMessage[] }> {
-    this.sql.exec(
-      `UPDATE jobs SET state = 'failed', lease_until = 0, last_error = ?, parked_at = NULL, parked_message = NULL,
-         updated_at = ?
-       WHERE job_id = ? AND state IN ('queued', 'dispatching')`,
-      clip(reason),
-      now,
-      jobId,
-    );
-    return { record: this.row(jobId), release: await this.releasable(now) };
+    const record = failJob(this.sql, jobId, reason, now);
+    const release = this.releasable(now);
+    await this.schedule(now);
+    return { record, release };
   }
 
-  /**
-   * What GitHub says happened to the job. Never terminates anything: runners are not bound to jobs. Returns the
-   * parked jobs a finished runner lets through, for the caller to send to the queue.
-   */
-  async recordLifecycle(input: LifecycleInput): Promise<{ record: JobRecord; release: JobMessage[] }> {
-    const { job, now } = input;
-    if (this.row(job.id) === undefined) this.insert(job, "queued", input.receivedAt, now);
-    const current = this.row(job.id);
-    if (current === undefined) throw new Error(`job ${job.id} was not recorded`);
-    if (input.kind === "job.in_progress" && mayAdvance(current.state, "running")) {
-      this.sql.exec(
-        "UPDATE jobs SET state = 'running', in_progress_at = ?, updated_at = ? WHERE job_id = ?",
-        input.receivedAt,
-        now,
-        job.id,
-      );
-    }
-    if (input.kind === "job.completed") {
-      const next: JobState = job.conclusion === "cancelled" ? "cancelled" : "finished";
-      if (mayAdvance(current.state, next)) {
-        this.sql.exec(
-          `UPDATE jobs SET state = ?, completed_at = ?, conclusion = ?, lease_until = 0, updated_at = ?
-           WHERE job_id = ?`,
-          next,
-          input.receivedAt,
-          job.conclusion ?? null,
-          now,
-          job.id,
-        );
-      }
-      // A job cancelled while parked needs no runner any more.
-      this.sql.exec(
-        "UPDATE jobs SET parked_at = NULL, parked_message = NULL WHERE job_id = ? AND state IN ('finished', 'cancelled')",
-        job.id,
-      );
-      // The runner that ran it (whichever job it was started for) is ephemeral: it is ending.
-      if (job.runnerName) {
-        this.sql.exec(
-          "UPDATE jobs SET runner_done_at = ? WHERE runner_name = ? AND runner_done_at IS NULL",
-          now,
-          job.runnerName,
-        );
-      }
-    }
-    const updated = this.row(job.id);
-    if (updated === undefined) throw new Error(`job ${job.id} was not recorded`);
-    return { record: updated, release: input.kind === "job.completed" ? await this.releasable(now) : [] };
+  /** A runner the caller removed itself (deregistered, then terminated). */
+  runnerRemoved(runnerName: string, now: number): void {
+    this.store.runnerGone(runnerName, now);
+  }
+
+  /** The job waits here (a rate limit, a credential re-check, Modal busy) instead of spending queue retries. */
+  async park(input: ParkInput & { runnerName?: string; fresh?: boolean }): Promise<void> {
+    this.rememberOwner(input.message.job.owner);
+    parkJob(this.sql, input);
+    await this.schedule(input.now);
+  }
+
+  /** Dispatch is not configured: the job waits here until it is. */
+  async parkForConfig(message: JobMessage, detail: string, now: number): Promise<void> {
+    this.rememberOwner(message.job.owner);
+    parkForConfig(this.sql, message, detail, now);
+    await this.schedule(now);
+  }
+
+  async recordLifecycle(input: LifecycleInput): Promise<LifecycleOutcome & { release: JobMessage[] }> {
+    this.rememberOwner(input.job.owner);
+    const outcome = recordLifecycle(this.sql, input, this.store.deadlines);
+    const release = input.kind === "job.completed" ? this.releasable(input.now) : [];
+    await this.schedule(input.now);
+    return { ...outcome, release };
   }
 
   putCache(entries: CacheEntry[], now: number): void {
@@ -303,57 +203,259 @@ export class JobLedger extends DurableObject<Env> {
     for (const key of keys) this.sql.exec("DELETE FROM cache WHERE key = ?", key);
   }
 
-  /** The safety net for lost completions and lost sends: lifetimes run out, and parked jobs are looked at again. */
-  override async alarm(): Promise<void> {
-    const release = await this.releasable(Date.now());
-    if (release.length > 0) {
-      await this.env.JOBS_QUEUE.sendBatch(release.map((body) => ({ body, contentType: "json" as const })));
+  private cacheEntries(now: number): Record<string, string> {
+    const entries: Record<string, string> = {};
+    for (const row of this.sql.exec<{ key: string; value: string }>(
+      "SELECT key, value FROM cache WHERE expires_at > ?",
+      now,
+    )) {
+      entries[row.key] = row.value;
+    }
+    return entries;
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Waking and reconciling.
+
+  /** Jobs waiting for a slot that now fit. */
+  private releasable(now: number): JobMessage[] {
+    const limits = this.limits();
+    if (limits === undefined || capWaiting(this.sql) === 0) return [];
+    return takeReleasable(this.sql, now, limits).flatMap((text) => parse(text));
+  }
+
+  private async send(messages: { body: JobMessage; delaySeconds?: number }[]): Promise<void> {
+    for (let start = 0; start < messages.length; start += 100) {
+      await this.env.JOBS_QUEUE.sendBatch(
+        messages.slice(start, start + 100).map((message) => ({
+          body: fromLedger(message.body),
+          contentType: "json" as const,
+          ...(message.delaySeconds === undefined || message.delaySeconds <= 0
+            ? {}
+            : { delaySeconds: message.delaySeconds }),
+        })),
+      );
     }
   }
 
-  private rememberLimits(limits: RunnerLimits, now: number): void {
-    this.putCache([{ key: LIMITS_KEY, value: JSON.stringify(limits), ttlMs: 30 * DAY_MS }], now);
+  /**
+   * What is due now — timed waits, jobs a free slot lets through — marked as released (sent again if not claimed
+   * within a minute). The alarm sends them; a test driving time itself takes them here.
+   */
+  releaseDue(now: number): { body: JobMessage; delaySeconds?: number }[] {
+    const due = takeDue(this.sql, now).flatMap((item) =>
+      parse(item.message).map((body) => ({ body: fromLedger(body), delaySeconds: item.delaySeconds })),
+    );
+    return [...due, ...this.releasable(now).map((body) => ({ body: fromLedger(body) }))];
   }
 
-  private limits(now: number): RunnerLimits | undefined {
-    const stored = this.cacheEntries(now)[LIMITS_KEY];
-    if (stored === undefined) return undefined;
-    const parsed = LimitsSchema.safeParse(JSON.parse(stored));
-    return parsed.success ? parsed.data : undefined;
+  private async wake(now: number): Promise<number> {
+    const due = this.releaseDue(now);
+    await this.send(due);
+    return due.length;
   }
 
-  private async ensureAlarm(now: number): Promise<void> {
-    if ((await this.ctx.storage.getAlarm()) === null)
-      await this.ctx.storage.setAlarm(now + PARKED_RECHECK_MS);
+  private servicesFor(config: DispatchConfig) {
+    if (this.services?.config !== config) {
+      const logger = createLogger({ secrets: secretValues(this.env) }).child({
+        ledger: getMeta(this.sql, OWNER_KEY),
+      });
+      const tracker = createRateLimitTracker();
+      const built = createServices(config, {
+        fetch: (input, init) => fetch(input, init),
+        now: Date.now,
+        logger,
+        onRateLimit: tracker.onRateLimit,
+      });
+      this.services = { config, built, tracker };
+      this.appId = undefined;
+    }
+    return this.services;
   }
 
-  /** Parked jobs that now fit, marked released; keeps the alarm armed while any job stays parked. */
-  private async releasable(now: number): Promise<JobMessage[]> {
-    const limits = this.limits(now);
-    if (limits === undefined || parkedCount(this.sql) === 0) return [];
-    const messages = takeReleasable(this.sql, now, limits).flatMap((text) => {
-      const parsed = JobMessageSchema.safeParse(JSON.parse(text));
-      return parsed.success ? [parsed.data] : [];
+  /**
+   * One reconcile cycle now (the alarm's work, also callable by an operator or a test with an injected time).
+   * Never throws: a failed cycle is logged and its deadlines stay, so the alarm comes back.
+   */
+  async reconcile(options: { now?: number } = {}): Promise<CycleReport & { woken: number }> {
+    const now = options.now ?? Date.now();
+    const woken = await this.wake(now);
+    const retentionAt = getMetaNumber(this.sql, RETENTION_KEY) ?? 0;
+    const config = this.dispatchConfig();
+    if (retentionAt <= now && config !== undefined) {
+      const pruned = prune(this.sql, now, config.lifecycle.retentionDays * DAY_MS);
+      setMeta(this.sql, RETENTION_KEY, String(now + (pruned > 0 ? 60_000 : DAY_MS)));
+    }
+    const owner = getMeta(this.sql, OWNER_KEY);
+    if (config === undefined || owner === undefined) {
+      await this.schedule(now);
+      return { ...emptyReport(), woken };
+    }
+    if (getMeta(this.sql, "registered") !== "true") {
+      // Off the dispatch path: the status page and a pause find this owner through the control object.
+      await controlFor(this.env.CONTROL).registerOwner(owner, now);
+      setMeta(this.sql, "registered", "true");
+    }
+    const { built, tracker } = this.servicesFor(config);
+    const log = createLogger({ secrets: secretValues(this.env) }).child({ owner });
+    const report = await runOwnerCycle({
+      owner,
+      store: this.store,
+      lifecycle: config.lifecycle,
+      scopeKind: config.github.runnerScope,
+      github: built.github,
+      sandboxes: built.sandboxes,
+      appId: () => {
+        // Dispatch keeps the app's id in this ledger's cache: usually no call at all.
+        const cached =
+          this.cacheEntries(now)[cacheKeys.app(config.modal.appName, config.modal.environment).key];
+        if (cached !== undefined) return Promise.resolve(cached);
+        this.appId ??= built.sandboxes
+          .ensureApp(config.modal.appName, config.modal.environment)
+          .catch((error) => {
+            this.appId = undefined;
+            throw error;
+          });
+        return this.appId;
+      },
+      grant: async (installationId, want) => {
+        if (want <= 0) return 0;
+        const credential = await built.github.forInstallation(installationId ?? undefined).credentialKey();
+        return budgetFor(this.env.GITHUB_BUDGET, credential).grantReconcile({
+          now,
+          want,
+          percent: config.lifecycle.reconcileBudgetPercent,
+          observed: tracker.observed(credential),
+        });
+      },
+      send: (messages) => this.send(messages),
+      now,
+      log,
     });
-    if (parkedCount(this.sql) > 0) await this.ensureAlarm(now);
-    return messages;
+    await tracker.flush(this.env.GITHUB_BUDGET);
+    await this.schedule(now);
+    return { ...report, woken };
+  }
+
+  override async alarm(): Promise<void> {
+    try {
+      await this.reconcile();
+    } catch (error) {
+      // Never let the alarm fail for good: its retries end after six, and the deadlines would be orphaned.
+      console.error(JSON.stringify({ level: "error", msg: "ledger alarm failed", error: String(error) }));
+      await this.ctx.storage.setAlarm(Date.now() + 60_000);
+    }
+  }
+
+  /** Sets the alarm to the earliest deadline, if it is earlier than the one set (or none is). */
+  private async schedule(now: number): Promise<void> {
+    const candidates: number[] = [];
+    const check = this.store.nextCheck();
+    if (check !== undefined) candidates.push(check);
+    const wake = nextWake(this.sql);
+    if (wake !== undefined) candidates.push(wake);
+    if (capWaiting(this.sql) > 0) candidates.push(now + CAP_RECHECK_MS);
+    const sweep = this.store.sweepAt();
+    if (sweep !== undefined) candidates.push(sweep);
+    else if (runnersInFlight(this.sql, 1).length > 0) {
+      this.store.setSweepAt(now + SWEEP_INTERVAL_MS);
+      candidates.push(now + SWEEP_INTERVAL_MS);
+    }
+    if (candidates.length === 0) return;
+    const next = Math.max(Math.min(...candidates), Date.now());
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > next) await this.ctx.storage.setAlarm(next);
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Operator controls and reads.
+
+  /** DISPATCH_PAUSED or `POST /api/pause`: claims of new runners park; resume releases them, spread out. */
+  async setPaused(paused: boolean, now: number): Promise<number> {
+    setMeta(this.sql, "paused", paused ? "true" : "false");
+    const released = paused ? 0 : releasePaused(this.sql, now);
+    await this.schedule(now);
+    return released;
+  }
+
+  isPaused(): boolean {
+    return getMeta(this.sql, "paused") === "true";
+  }
+
+  /** Daily aggregates since `day` (YYYY-MM-DD): what is left of jobs past retention. */
+  daily(day: string): DailyRow[] {
+    return dailyRows(this.sql, day);
+  }
+
+  /** Which of these job ids the ledger has never seen. */
+  unknownJobs(jobIds: number[]): number[] {
+    return jobIds.filter((jobId) => getJob(this.sql, jobId) === undefined);
+  }
+
+  /** Sandboxes of this owner that Modal lists: those the ledger has no runner for are adopted, to be judged. */
+  async adoptSandboxes(
+    sandboxes: { runnerName: string; sandboxId: string; repository: string; jobId: number }[],
+    now: number,
+  ): Promise<number> {
+    let adopted = 0;
+    for (const sandbox of sandboxes) {
+      if (this.store.runner(sandbox.runnerName) !== undefined) continue;
+      const installationId = getJob(this.sql, sandbox.jobId)?.installationId ?? null;
+      this.store.addStray({
+        runnerName: sandbox.runnerName,
+        jobId: sandbox.jobId,
+        repository: sandbox.repository,
+        installationId,
+        reason: "its sandbox was found on Modal, unknown to the ledger",
+        now,
+      });
+      this.store.updateRunner(sandbox.runnerName, now, { sandboxId: sandbox.sandboxId, checkAt: now });
+      adopted += 1;
+    }
+    if (adopted > 0) {
+      this.rememberOwner(sandboxes[0]?.repository.split("/")[0] ?? "");
+      await this.schedule(now);
+    }
+    return adopted;
   }
 
   getJob(jobId: number): JobRecord | null {
-    return this.row(jobId) ?? null;
+    return getJob(this.sql, jobId) ?? null;
   }
 
   listJobs(states: JobState[], limit = 100): JobRecord[] {
     const placeholders = states.map(() => "?").join(", ");
     return this.sql
       .exec(
-        `SELECT * FROM jobs WHERE state IN (${placeholders}) ORDER BY updated_at LIMIT ?`,
+        `SELECT ${JOB_COLUMNS} FROM jobs WHERE state IN (${placeholders}) ORDER BY updated_at LIMIT ?`,
         ...states,
         limit,
       )
       .toArray()
-      .map(toRecord);
+      .map(toJobRecord);
   }
+
+  runners(jobId?: number): RunnerRecord[] {
+    return jobId === undefined ? runnersInFlight(this.sql) : runnersOfJob(this.sql, jobId);
+  }
+
+  liveRunnerCount(now: number): number {
+    const limits = this.limits();
+    return liveRunners(
+      this.sql,
+      now,
+      limits ?? { maxRunners: 0, runnerLifetimeMs: DEFAULT_DEADLINES.runnerLifetimeMs },
+    );
+  }
+}
+
+function fromLedger(message: JobMessage): JobMessage {
+  return { ...message, hints: { ...message.hints, fromLedger: true } };
+}
+
+function parse(text: string): JobMessage[] {
+  const parsed = JobMessageSchema.safeParse(JSON.parse(text));
+  return parsed.success ? [parsed.data] : [];
 }
 
 /** The ledger object of a repository owner (logins are case-insensitive on GitHub). */
@@ -363,3 +465,5 @@ export function ledgerFor(
 ): DurableObjectStub<JobLedger> {
   return namespace.get(namespace.idFromName(`owner:${owner.toLowerCase()}`));
 }
+
+export { runnerNameFor } from "./jobs.ts";

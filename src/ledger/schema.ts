@@ -40,6 +40,82 @@ export const MIGRATIONS: readonly string[] = [
   "CREATE INDEX jobs_parked ON jobs (parked_at) WHERE parked_at IS NOT NULL",
   "CREATE INDEX jobs_by_runner ON jobs (runner_name)",
   "ALTER TABLE jobs ADD COLUMN released_at INTEGER",
+  // The lifecycle (reconciler) and "waiting is not failing": a job keeps its queue message for as long as it may need
+  // another runner; a waiting job says why and when it is due; `check_at` is the job's next deadline (a stuck check,
+  // a re-check asked by a redelivery); `ended_at` is set for every terminal state, for retention.
+  "ALTER TABLE jobs ADD COLUMN message TEXT",
+  "UPDATE jobs SET message = parked_message WHERE parked_message IS NOT NULL",
+  "ALTER TABLE jobs ADD COLUMN wait_reason TEXT",
+  "ALTER TABLE jobs ADD COLUMN wake_at INTEGER",
+  "UPDATE jobs SET wait_reason = 'cap' WHERE parked_at IS NOT NULL",
+  "ALTER TABLE jobs ADD COLUMN check_at INTEGER",
+  "ALTER TABLE jobs ADD COLUMN recheck TEXT",
+  "ALTER TABLE jobs ADD COLUMN ran_on TEXT",
+  "ALTER TABLE jobs ADD COLUMN dispatch_reason TEXT",
+  "ALTER TABLE jobs ADD COLUMN ended_at INTEGER",
+  "UPDATE jobs SET ended_at = COALESCE(completed_at, updated_at) WHERE state IN ('finished', 'failed', 'cancelled')",
+  "CREATE INDEX jobs_check ON jobs (check_at) WHERE check_at IS NOT NULL",
+  "CREATE INDEX jobs_wake ON jobs (wake_at) WHERE wake_at IS NOT NULL",
+  "CREATE INDEX jobs_ended ON jobs (ended_at) WHERE ended_at IS NOT NULL",
+  // One row per runner we started (a job may get several: a runner is not bound to its job). What counts against
+  // the cap, what the reconciler watches and what it removes all live here, indexed by liveness so that the cost
+  // of a claim or a cycle follows the runners in flight, not the owner's history.
+  `CREATE TABLE runners (
+    runner_name TEXT PRIMARY KEY,
+    job_id INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    repository TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    installation_id INTEGER,
+    reason TEXT NOT NULL,
+    state TEXT NOT NULL,
+    runner_id INTEGER,
+    sandbox_id TEXT,
+    claimed_at INTEGER NOT NULL,
+    requested_at INTEGER,
+    busy_job_id INTEGER,
+    busy_at INTEGER,
+    done_at INTEGER,
+    retire_reason TEXT,
+    retire_at INTEGER,
+    retire_tries INTEGER NOT NULL DEFAULT 0,
+    deregistered_at INTEGER,
+    terminated_at INTEGER,
+    sandbox_gone_at INTEGER,
+    github_status TEXT,
+    github_seen_at INTEGER,
+    idle_since INTEGER,
+    offline_since INTEGER,
+    absent_since INTEGER,
+    check_at INTEGER,
+    last_error TEXT,
+    updated_at INTEGER NOT NULL
+  )`,
+  `INSERT INTO runners (runner_name, job_id, attempt, repository, labels, installation_id, reason, state, runner_id,
+     sandbox_id, claimed_at, requested_at, done_at, check_at, updated_at)
+   SELECT runner_name, job_id, MAX(attempts, 1), repository, labels, installation_id, 'first dispatch',
+     CASE WHEN state = 'failed' THEN 'gone' WHEN runner_done_at IS NOT NULL THEN 'done'
+          WHEN state = 'dispatching' THEN 'starting' ELSE 'live' END,
+     runner_id, sandbox_id, COALESCE(dispatch_started_at, received_at), sandbox_created_at, runner_done_at,
+     CASE WHEN state = 'failed' THEN NULL ELSE updated_at END, updated_at
+   FROM jobs WHERE runner_name IS NOT NULL`,
+  "CREATE INDEX runners_live ON runners (state) WHERE state != 'gone'",
+  "CREATE INDEX runners_check ON runners (check_at) WHERE check_at IS NOT NULL",
+  "CREATE INDEX runners_by_job ON runners (job_id)",
+  "CREATE INDEX runners_gone ON runners (updated_at) WHERE state = 'gone'",
+  // What is left of finished jobs after retention: one row per UTC day.
+  `CREATE TABLE daily (
+    day TEXT PRIMARY KEY,
+    finished INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0,
+    cancelled INTEGER NOT NULL DEFAULT 0,
+    runners INTEGER NOT NULL DEFAULT 0,
+    sandbox_seconds REAL NOT NULL DEFAULT 0,
+    pickup_ms TEXT NOT NULL DEFAULT '[]',
+    total_ms TEXT NOT NULL DEFAULT '[]'
+  )`,
+  // Small values of the object itself: the runner limits last given, a reconcile lease, sweep times, pause.
+  "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -21,6 +21,8 @@ export interface SandboxView {
   memoryMiB: number;
   timeoutSeconds: number;
   command: string[];
+  /** Still running (not finished, timed out or terminated). */
+  running: boolean;
 }
 
 export interface StartCall {
@@ -39,6 +41,10 @@ export interface SandboxBackend {
   startCalls(runnerName: string): Promise<StartCall[]>;
   /** How many times the app and the image were looked up. */
   setupCalls(): Promise<{ app: number; image: number }>;
+  /** Sandbox ids we asked Modal to terminate (successful calls), in order. */
+  terminated(): Promise<string[]>;
+  /** As if the sandbox's process ended on its own (the runner exited, or crashed). */
+  finish(sandboxId: string): Promise<void>;
   /** The next `count` starts of `runnerName` fail: transient (Modal unavailable) or for good (invalid request). */
   failStart(rule: {
     kind: "unavailable" | "invalid";
@@ -74,8 +80,17 @@ function directBackend(namespace: string): SandboxBackend {
           memoryMiB: number("memory_mb"),
           timeoutSeconds: sandbox.timeoutSecs,
           command: Array.isArray(args) ? args.map(String) : [],
+          running: sandbox.result === undefined,
         };
       });
+    },
+    async terminated() {
+      return (await modal.calls())
+        .filter((call) => call.method.startsWith("SandboxTerminate") && call.grpcCode === 0)
+        .map((call) => String(field(call.request, "sandbox_id")));
+    },
+    async finish(sandboxId) {
+      await modal.finish(sandboxId);
     },
     async startCalls(runnerName) {
       return (await modal.calls())
@@ -128,7 +143,16 @@ function launcherBackend(namespace: string): SandboxBackend {
           memoryMiB: sandbox.memoryMiB,
           timeoutSeconds: sandbox.timeoutSeconds,
           command: sandbox.command,
+          running: sandbox.running,
         }));
+    },
+    async terminated() {
+      return (await launcher.calls({ route: "terminate" }))
+        .filter((call) => call.status === 200)
+        .map((call) => String(field(call.body, "sandbox_id")));
+    },
+    async finish(sandboxId) {
+      await launcher.finish(sandboxId);
     },
     async startCalls(runnerName) {
       return (await launcher.calls({ route: "start", secrets: true }))

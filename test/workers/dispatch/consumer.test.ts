@@ -67,7 +67,7 @@ describe("messages the consumer cannot use", () => {
     expect(lines.some((line) => line.msg === "unparseable message acknowledged")).toBe(true);
   });
 
-  it("keeps a job queued (retried later, not dropped) while Modal credentials are missing", async () => {
+  it("keeps a job waiting in the ledger (acknowledged, no retry spent) while Modal credentials are missing", async () => {
     const { message, workerEnv, modal } = setup("noconfig");
     const { lines, sink } = collectingSink();
     const token = modal.adapter === "direct" ? "MODAL_TOKEN_ID" : "MODAL_PROXY_TOKEN_ID";
@@ -75,27 +75,49 @@ describe("messages the consumer cannot use", () => {
       ...workerEnv,
       [token]: "",
     });
-    expect(result.retryMessages).toHaveLength(1);
-    const line = lines.find((entry) => entry.msg === "dispatch is not configured; the job stays queued");
+    expect(result.retryMessages).toHaveLength(0);
+    expect(result.explicitAcks).toHaveLength(1);
+    const line = lines.find(
+      (entry) => entry.msg === "dispatch is not configured; the job waits in the ledger",
+    );
     const problem = modal.adapter === "direct" ? "is required" : "is required with MODAL_LAUNCHER_URL";
-    expect(line).toMatchObject({ problems: [`${token} ${problem}`], delaySeconds: 60 });
+    expect(line).toMatchObject({ problems: [`${token} ${problem}`] });
+    const record = await ledgerFor(env.LEDGER, message.job.owner).getJob(message.job.id);
+    expect(record).toMatchObject({ state: "queued", waitReason: "config", lastError: `${token} ${problem}` });
   });
 });
 
 describe("retry delays", () => {
-  it("asks the queue to wait as long as GitHub's retry-after", async () => {
+  it("a GitHub rate limit is waited out in the ledger, not on the queue: no retry spent", async () => {
     const { github, message, workerEnv } = setup("ratelimit");
     await github.fail({ route: JIT_ROUTE, status: 429, retryAfter: 7 });
+    const { lines, sink } = collectingSink();
+    const before = Date.now();
+    const result = await run(createQueueConsumer({ logSink: sink, random: () => 0 }), message, workerEnv);
+    expect(result.retryMessages).toHaveLength(0);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(lines.find((line) => line.msg === "job waits in the ledger")).toMatchObject({
+      reason: "rate_limited",
+    });
+    const record = await ledgerFor(env.LEDGER, message.job.owner).getJob(message.job.id);
+    // Nothing was registered, so the claim was given back: the next try is attempt 1 again.
+    expect(record).toMatchObject({ state: "queued", waitReason: "rate_limited", attempts: 0 });
+    expect(record?.wakeAt).toBeGreaterThanOrEqual(before + 7000);
+    expect(record?.lastError).toContain("429");
+  });
+
+  it("a transient failure is retried on the queue with backoff", async () => {
+    const { github, message, workerEnv } = setup("retry-502");
+    await github.fail({ route: JIT_ROUTE, status: 502 });
     const { lines, sink } = collectingSink();
     const result = await run(createQueueConsumer({ logSink: sink, random: () => 0 }), message, workerEnv);
     expect(result.retryMessages).toHaveLength(1);
     expect(lines.find((line) => line.msg === "attempt failed; will retry")).toMatchObject({
-      reason: "rate_limited",
-      delaySeconds: 7,
+      reason: "server_error",
+      delaySeconds: 1,
     });
     const record = await ledgerFor(env.LEDGER, message.job.owner).getJob(message.job.id);
     expect(record).toMatchObject({ state: "dispatching", leaseUntil: 0 });
-    expect(record?.lastError).toContain("429");
   });
 });
 
@@ -175,12 +197,10 @@ describe("the per-owner runner cap", () => {
     );
     const second = toJobMessage(payload, "job.queued", crypto.randomUUID(), Date.now());
     expect((await run(consumer, second, capped)).explicitAcks).toHaveLength(1);
-    expect(
-      lines.find((line) => line.msg === "job parked: the owner is at MAX_RUNNERS_PER_OWNER"),
-    ).toMatchObject({
+    expect(lines.find((line) => line.msg === "job parked")).toMatchObject({
       jobId: second.job.id,
-      liveRunners: 1,
-      maxRunners: 1,
+      reason: "cap",
+      detail: "the owner is at MAX_RUNNERS_PER_OWNER (1 of 1 live)",
     });
     expect((await modal.sandboxes()).map((sandbox) => sandbox.name)).toEqual([runnerName]);
 
@@ -213,7 +233,7 @@ describe("the dead-letter queue", () => {
     expect(result.explicitAcks).toHaveLength(1);
     const record = await ledgerFor(env.LEDGER, message.job.owner).getJob(message.job.id);
     expect(record?.state).toBe("failed");
-    expect(record?.lastError).toMatch(/^gave up after 1 attempts: .*(UNAVAILABLE|modal_unavailable)/);
+    expect(record?.lastError).toMatch(/^gave up after 1 failed attempts: .*(UNAVAILABLE|modal_unavailable)/);
     expect((await github.runners()).some((runner) => runner.name === runnerName)).toBe(false);
     expect((await modal.sandboxes()).filter((sandbox) => sandbox.name === runnerName)).toHaveLength(0);
   });

@@ -114,21 +114,6 @@ describe("upstream failures", () => {
     await expectOneRunnerOneSandbox(`modal-${jobId}-1`);
   });
 
-  it("GitHub 429 with retry-after: 7 — the retry waits at least 7 seconds", async () => {
-    const repository = uniqueRepository();
-    await github().fail({
-      route: JIT_ROUTE,
-      pathIncludes: `/repos/${repository}/`,
-      status: 429,
-      retryAfter: 7,
-    });
-    const sent = Date.now();
-    const { jobId } = await deliverQueued({ repository });
-    await waitForState(repository, jobId, ["started"], 30_000);
-    expect(Date.now() - sent).toBeGreaterThanOrEqual(7000);
-    expect(await jitCalls(repository)).toHaveLength(2);
-  }, 40_000);
-
   it("Modal unavailable, then success: one sandbox, holding a valid registration", async () => {
     const repository = uniqueRepository();
     const jobId = uniqueJobId();

@@ -300,6 +300,48 @@ describe("refused deliveries change nothing", () => {
   });
 });
 
+describe("bodies that cannot be read", () => {
+  /** A body whose stream breaks after its first bytes, as when a client goes away mid-upload. */
+  function cutBody(declaredLength?: number): Request {
+    const bytes = new TextEncoder().encode('{"action":"queued","workflow_job":');
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(bytes);
+      },
+      pull(controller) {
+        controller.error(new Error("connection reset"));
+      },
+    });
+    const headers = new Headers({
+      "content-type": "application/json",
+      "x-github-event": "workflow_job",
+      "x-github-delivery": crypto.randomUUID(),
+      "x-hub-signature-256": `sha256=${"0".repeat(64)}`,
+    });
+    if (declaredLength !== undefined) headers.set("content-length", String(declaredLength));
+    return new Request("https://hooks.example.com/webhook", { method: "POST", headers, body: stream });
+  }
+
+  it.each([
+    { framing: "chunked", length: undefined },
+    { framing: "with a declared length", length: 4096 },
+  ])(
+    "400 with a short reason for a body cut mid-read ($framing), logged below error level",
+    async ({ length }) => {
+      const response = await post(cutBody(length));
+      expect(response.status).toBe(400);
+      expect(await json(response)).toEqual({ error: "the request body could not be read" });
+      const lines = logs.map((line) => JSON.parse(line));
+      expect(lines.some((line) => line.level === "error")).toBe(false);
+      expect(lines.find((line) => line.msg === "webhook delivery")).toMatchObject({
+        level: "info",
+        decision: "rejected",
+        status: 400,
+      });
+    },
+  );
+});
+
 describe("logs", () => {
   it("writes one JSON line per delivery with its decision, and no secret or body", async () => {
     const payload = workflowJob("queued", { repository: "acme/secret-project" });

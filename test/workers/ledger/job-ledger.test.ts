@@ -7,6 +7,11 @@ import type { ClaimInput } from "../../../src/ledger/types.ts";
 import { uniqueJobId } from "../../support/webhook.ts";
 
 const LEASE = 60_000;
+/**
+ * Times are offsets from now: the ledger's own alarm runs on the real clock (its retention would delete jobs that
+ * "ended" in 1970), so the records must be of today.
+ */
+const T = Date.now();
 
 function job(overrides: Partial<QueuedJob> = {}): QueuedJob {
   return {
@@ -42,22 +47,23 @@ describe("claim", () => {
   it("hands a new job out once, with a runner name derived from the job id", async () => {
     const stub = ledger();
     const queued = job();
-    const first = await stub.claim(claimOf(queued, { receivedAt: 1000, now: 2000 }));
+    const first = await stub.claim(claimOf(queued, { receivedAt: T + 1000, now: T + 2000 }));
     expect(first).toEqual({
       outcome: "dispatch",
       runnerName: `modal-${queued.id}-1`,
       attempt: 1,
       resumed: false,
+      reason: "first dispatch",
       cache: {},
     });
-    const second = await stub.claim(claimOf(queued, { receivedAt: 1000, now: 3000 }));
+    const second = await stub.claim(claimOf(queued, { receivedAt: T + 1000, now: T + 3000 }));
     expect(second).toEqual({ outcome: "busy", retryInMs: LEASE - 1000 });
     const record = await stub.getJob(queued.id);
     expect(record).toMatchObject({
       state: "dispatching",
       attempts: 1,
-      receivedAt: 1000,
-      dispatchStartedAt: 2000,
+      receivedAt: T + 1000,
+      dispatchStartedAt: T + 2000,
     });
   });
 
@@ -65,7 +71,7 @@ describe("claim", () => {
     const stub = ledger();
     const queued = job();
     const results = await Promise.all(
-      Array.from({ length: 10 }, () => stub.claim(claimOf(queued, { receivedAt: 1, now: 5 }))),
+      Array.from({ length: 10 }, () => stub.claim(claimOf(queued, { receivedAt: T + 1, now: T + 5 }))),
     );
     expect(results.filter((result) => result.outcome === "dispatch")).toHaveLength(1);
     expect(results.filter((result) => result.outcome === "busy")).toHaveLength(9);
@@ -74,44 +80,69 @@ describe("claim", () => {
   it("lets a claim take over once the lease ran out, with the same runner name, marked resumed", async () => {
     const stub = ledger();
     const queued = job();
-    await stub.claim(claimOf(queued, { receivedAt: 1, now: 10 }));
-    const later = await stub.claim(claimOf(queued, { receivedAt: 1, now: 10 + LEASE + 1 }));
+    await stub.claim(claimOf(queued, { receivedAt: T + 1, now: T + 10 }));
+    const later = await stub.claim(claimOf(queued, { receivedAt: T + 1, now: T + 10 + LEASE + 1 }));
     expect(later).toMatchObject({ outcome: "dispatch", runnerName: `modal-${queued.id}-1`, resumed: true });
   });
 
   it("frees the lease on release so a retry resumes at once", async () => {
     const stub = ledger();
     const queued = job();
-    await stub.claim(claimOf(queued, { receivedAt: 1, now: 10 }));
-    await stub.release(queued.id, "GitHub answered 502", 20);
+    await stub.claim(claimOf(queued, { receivedAt: T + 1, now: T + 10 }));
+    await stub.release(queued.id, "GitHub answered 502", T + 20);
     expect(await stub.getJob(queued.id)).toMatchObject({ leaseUntil: 0, lastError: "GitHub answered 502" });
-    const retry = await stub.claim(claimOf(queued, { receivedAt: 1, now: 30 }));
+    const retry = await stub.claim(claimOf(queued, { receivedAt: T + 1, now: T + 30 }));
     expect(retry).toMatchObject({ outcome: "dispatch", resumed: true });
   });
 
-  it("is a no-op once a runner started, and records what was made", async () => {
+  it("once a runner started, records what was made and answers a queued delivery with a re-check", async () => {
     const stub = ledger();
     const queued = job();
-    await stub.claim(claimOf(queued, { receivedAt: 1, now: 10 }));
+    await stub.claim(claimOf(queued, { receivedAt: T + 1, now: T + 10 }));
     await stub.recordStarted({
       jobId: queued.id,
       runnerName: `modal-${queued.id}-1`,
       runnerId: 77,
       sandboxId: "sb-1",
-      jitIssuedAt: 15,
-      sandboxCreatedAt: 20,
-      now: 21,
+      jitIssuedAt: T + 15,
+      sandboxCreatedAt: T + 20,
+      now: T + 21,
     });
     expect(await stub.getJob(queued.id)).toMatchObject({
       state: "started",
       runnerId: 77,
       sandboxId: "sb-1",
-      jitIssuedAt: 15,
-      sandboxCreatedAt: 20,
+      jitIssuedAt: T + 15,
+      sandboxCreatedAt: T + 20,
       leaseUntil: 0,
     });
-    const again = await stub.claim(claimOf(queued, { receivedAt: 1, now: 30 }));
-    expect(again).toEqual({ outcome: "skip", state: "started", reason: "job is already started" });
+    const again = await stub.claim(claimOf(queued, { receivedAt: T + 1, now: T + 30 }));
+    // What the re-check finds is the reconciler's (test/workers/reconcile/lifecycle.test.ts, rule 3).
+    expect(again).toEqual({ outcome: "recheck", state: "started" });
+    const [runner] = await stub.runners(queued.id);
+    expect(runner).toMatchObject({
+      state: "live",
+      runnerId: 77,
+      sandboxId: "sb-1",
+      requestedAt: T + 20,
+      attempt: 1,
+    });
+  });
+
+  it("gives a re-dispatched job the next runner name", async () => {
+    const stub = ledger();
+    const queued = job();
+    const first = await stub.claim(claimOf(queued, { receivedAt: T + 1, now: T + 10 }));
+    expect(first).toMatchObject({ outcome: "dispatch", runnerName: `modal-${queued.id}-1`, attempt: 1 });
+    await stub.fail(queued.id, "Modal refused the sandbox", T + 20);
+    // A queued delivery for a failed job (GitHub's Redeliver) tries again, with the next name.
+    const retried = await stub.claim(claimOf(queued, { receivedAt: T + 1, now: T + 30 }));
+    expect(retried).toMatchObject({
+      outcome: "dispatch",
+      runnerName: `modal-${queued.id}-2`,
+      attempt: 2,
+      reason: "queued again after the job had failed",
+    });
   });
 
   it("skips a job GitHub already reported cancelled, even before it was ever claimed", async () => {
@@ -120,10 +151,10 @@ describe("claim", () => {
     await stub.recordLifecycle({
       job: { ...queued, conclusion: "cancelled", runnerId: null, runnerName: null },
       kind: "job.completed",
-      receivedAt: 5,
-      now: 5,
+      receivedAt: T + 5,
+      now: T + 5,
     });
-    const claim = await stub.claim(claimOf(queued, { receivedAt: 1, now: 10 }));
+    const claim = await stub.claim(claimOf(queued, { receivedAt: T + 1, now: T + 10 }));
     expect(claim).toMatchObject({ outcome: "skip", state: "cancelled" });
   });
 
@@ -134,9 +165,9 @@ describe("claim", () => {
         { key: "modal.app", value: "ap-1", ttlMs: 1000 },
         { key: "modal.image", value: "im-1", ttlMs: 10 },
       ],
-      100,
+      T + 100,
     );
-    const claim = await stub.claim(claimOf(job(), { receivedAt: 1, now: 500 }));
+    const claim = await stub.claim(claimOf(job(), { receivedAt: T + 1, now: T + 500 }));
     expect(claim).toMatchObject({ outcome: "dispatch", cache: { "modal.app": "ap-1" } });
     expect(claim.outcome === "dispatch" && claim.cache["modal.image"]).toBe(undefined);
   });
@@ -146,35 +177,35 @@ describe("lifecycle", () => {
   it("moves started → running → finished and never back", async () => {
     const stub = ledger();
     const queued = job();
-    await stub.claim(claimOf(queued, { receivedAt: 1, now: 10 }));
+    await stub.claim(claimOf(queued, { receivedAt: T + 1, now: T + 10 }));
     await stub.recordStarted({
       jobId: queued.id,
       runnerName: "r",
       runnerId: 1,
       sandboxId: "sb",
-      jitIssuedAt: 11,
-      sandboxCreatedAt: 12,
-      now: 12,
+      jitIssuedAt: T + 11,
+      sandboxCreatedAt: T + 12,
+      now: T + 12,
     });
     const { record: running } = await stub.recordLifecycle({
       job: { ...queued, runnerName: "r" },
       kind: "job.in_progress",
-      receivedAt: 20,
-      now: 20,
+      receivedAt: T + 20,
+      now: T + 20,
     });
-    expect(running).toMatchObject({ state: "running", inProgressAt: 20 });
+    expect(running).toMatchObject({ state: "running", inProgressAt: T + 20 });
     const { record: done } = await stub.recordLifecycle({
       job: { ...queued, conclusion: "success" },
       kind: "job.completed",
-      receivedAt: 30,
-      now: 30,
+      receivedAt: T + 30,
+      now: T + 30,
     });
-    expect(done).toMatchObject({ state: "finished", completedAt: 30, conclusion: "success" });
+    expect(done).toMatchObject({ state: "finished", completedAt: T + 30, conclusion: "success" });
     const { record: late } = await stub.recordLifecycle({
       job: queued,
       kind: "job.in_progress",
-      receivedAt: 40,
-      now: 40,
+      receivedAt: T + 40,
+      now: T + 40,
     });
     expect(late.state).toBe("finished");
   });
@@ -182,8 +213,12 @@ describe("lifecycle", () => {
   it("lets GitHub's in_progress override our failed: another runner took the job", async () => {
     const stub = ledger();
     const queued = job();
-    await stub.claim(claimOf(queued, { receivedAt: 1, now: 10 }));
-    const { record: failed } = await stub.fail(queued.id, "Modal refused the sandbox: INVALID_ARGUMENT", 20);
+    await stub.claim(claimOf(queued, { receivedAt: T + 1, now: T + 10 }));
+    const { record: failed } = await stub.fail(
+      queued.id,
+      "Modal refused the sandbox: INVALID_ARGUMENT",
+      T + 20,
+    );
     expect(failed).toMatchObject({
       state: "failed",
       lastError: "Modal refused the sandbox: INVALID_ARGUMENT",
@@ -191,8 +226,8 @@ describe("lifecycle", () => {
     const { record: running } = await stub.recordLifecycle({
       job: queued,
       kind: "job.in_progress",
-      receivedAt: 30,
-      now: 30,
+      receivedAt: T + 30,
+      now: T + 30,
     });
     expect(running.state).toBe("running");
   });
@@ -219,19 +254,23 @@ describe("the per-owner runner cap", () => {
   it("parks a job over the cap and lets it through when GitHub reports a runner finished", async () => {
     const stub = ledger();
     const first = job();
-    const runnerOfFirst = await start(stub, first, 100);
-    await start(stub, job(), 110);
+    const runnerOfFirst = await start(stub, first, T + 100);
+    await start(stub, job(), T + 110);
     const third = job();
-    const parked = await stub.claim(claimOf(third, { receivedAt: 120, now: 120 }, CAP_2));
-    expect(parked).toEqual({ outcome: "parked", liveRunners: 2, maxRunners: 2 });
-    expect(await stub.getJob(third.id)).toMatchObject({ state: "queued", parkedAt: 120 });
+    const parked = await stub.claim(claimOf(third, { receivedAt: T + 120, now: T + 120 }, CAP_2));
+    expect(parked).toEqual({ outcome: "parked", reason: "cap", liveRunners: 2, maxRunners: 2 });
+    expect(await stub.getJob(third.id)).toMatchObject({
+      state: "queued",
+      parkedAt: T + 120,
+      waitReason: "cap",
+    });
 
     // A job that is not ours (no runner name of ours) completing frees nothing.
     const unrelated = await stub.recordLifecycle({
       job: { ...job(), conclusion: "success", runnerName: "someone-else" },
       kind: "job.completed",
-      receivedAt: 125,
-      now: 125,
+      receivedAt: T + 125,
+      now: T + 125,
     });
     expect(unrelated.release).toEqual([]);
 
@@ -239,53 +278,57 @@ describe("the per-owner runner cap", () => {
     const { release } = await stub.recordLifecycle({
       job: { ...job(), conclusion: "success", runnerName: runnerOfFirst },
       kind: "job.completed",
-      receivedAt: 130,
-      now: 130,
+      receivedAt: T + 130,
+      now: T + 130,
     });
     expect(release.map((message) => message.job.id)).toEqual([third.id]);
     expect(release[0]).toMatchObject({ v: 1, kind: "job.queued", deliveryId: "d" });
     // Released, not yet claimed: released again only if the send was lost.
-    expect(await stub.getJob(third.id)).toMatchObject({ parkedAt: 120 });
-    const claimed = await stub.claim(claimOf(third, { receivedAt: 120, now: 140 }, CAP_2));
+    expect(await stub.getJob(third.id)).toMatchObject({ parkedAt: T + 120 });
+    const claimed = await stub.claim(claimOf(third, { receivedAt: T + 120, now: T + 140 }, CAP_2));
     expect(claimed.outcome).toBe("dispatch");
     expect(await stub.getJob(third.id)).toMatchObject({ state: "dispatching", parkedAt: null });
   });
 
   it("counts a runner as live until its sandbox's lifetime has passed", async () => {
     const stub = ledger();
-    await start(stub, job(), 100);
-    await start(stub, job(), 100);
+    await start(stub, job(), T + 100);
+    await start(stub, job(), T + 100);
     const waiting = job();
-    expect((await stub.claim(claimOf(waiting, { receivedAt: 100, now: 200 }, CAP_2))).outcome).toBe("parked");
-    const later = 100 + CAP_2.runnerLifetimeMs + 1;
-    expect((await stub.claim(claimOf(waiting, { receivedAt: 100, now: later }, CAP_2))).outcome).toBe(
+    expect((await stub.claim(claimOf(waiting, { receivedAt: T + 100, now: T + 200 }, CAP_2))).outcome).toBe(
+      "parked",
+    );
+    const later = T + 100 + CAP_2.runnerLifetimeMs + 1;
+    expect((await stub.claim(claimOf(waiting, { receivedAt: T + 100, now: later }, CAP_2))).outcome).toBe(
       "dispatch",
     );
   });
 
   it("a failed dispatch frees its slot", async () => {
     const stub = ledger();
-    await start(stub, job(), 100);
+    await start(stub, job(), T + 100);
     const failing = job();
-    const claimed = await stub.claim(claimOf(failing, { receivedAt: 100, now: 100 }, CAP_2));
+    const claimed = await stub.claim(claimOf(failing, { receivedAt: T + 100, now: T + 100 }, CAP_2));
     expect(claimed.outcome).toBe("dispatch");
     const waiting = job();
-    expect((await stub.claim(claimOf(waiting, { receivedAt: 101, now: 101 }, CAP_2))).outcome).toBe("parked");
-    const { release } = await stub.fail(failing.id, "refused", 102);
+    expect((await stub.claim(claimOf(waiting, { receivedAt: T + 101, now: T + 101 }, CAP_2))).outcome).toBe(
+      "parked",
+    );
+    const { release } = await stub.fail(failing.id, "refused", T + 102);
     expect(release.map((message) => message.job.id)).toEqual([waiting.id]);
   });
 
   it("forgets a parked job GitHub cancelled", async () => {
     const stub = ledger();
-    await start(stub, job(), 100);
-    await start(stub, job(), 100);
+    await start(stub, job(), T + 100);
+    await start(stub, job(), T + 100);
     const waiting = job();
-    await stub.claim(claimOf(waiting, { receivedAt: 100, now: 100 }, CAP_2));
+    await stub.claim(claimOf(waiting, { receivedAt: T + 100, now: T + 100 }, CAP_2));
     const { record } = await stub.recordLifecycle({
       job: { ...waiting, conclusion: "cancelled", runnerName: null },
       kind: "job.completed",
-      receivedAt: 110,
-      now: 110,
+      receivedAt: T + 110,
+      now: T + 110,
     });
     expect(record).toMatchObject({ state: "cancelled", parkedAt: null });
   });
