@@ -34,7 +34,7 @@ const worker = await startLocalWorker({
     GITHUB_API_URL: emulators.github.url,
     ...emulators.modalVars("direct"),
     // Nothing completes jobs here, so a runner cap would park most of the burst: measure dispatch without one.
-    MAX_RUNNERS_PER_OWNER: "0",
+    MAX_RUNNERS_PER_OWNER: "unlimited",
   },
 });
 

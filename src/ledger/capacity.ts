@@ -13,8 +13,8 @@
  * the partial indexes, so the cost follows the runners and jobs in flight, not the owner's history.
  */
 export interface RunnerLimits {
-  /** 0: no cap. */
-  maxRunners: number;
+  /** null: no cap; 0: no runner starts. */
+  maxRunners: number | null;
   /** A sandbox is gone after this long at the latest (`SANDBOX_TIMEOUT_SECONDS`). */
   runnerLifetimeMs: number;
 }
@@ -42,7 +42,7 @@ export function liveRunners(sql: SqlStorage, now: number, limits: RunnerLimits):
 }
 
 export function hasFreeSlot(sql: SqlStorage, now: number, limits: RunnerLimits): boolean {
-  return limits.maxRunners === 0 || liveRunners(sql, now, limits) < limits.maxRunners;
+  return limits.maxRunners === null || liveRunners(sql, now, limits) < limits.maxRunners;
 }
 
 /**
@@ -53,7 +53,8 @@ export function takeReleasable(sql: SqlStorage, now: number, limits: RunnerLimit
   const pending = sql
     .exec<{ pending: number }>(HOT_QUERIES.pendingReleases, now - RESEND_AFTER_MS)
     .one().pending;
-  const free = limits.maxRunners === 0 ? 1000 : limits.maxRunners - liveRunners(sql, now, limits) - pending;
+  const free =
+    limits.maxRunners === null ? 1000 : limits.maxRunners - liveRunners(sql, now, limits) - pending;
   if (free <= 0) return [];
   const rows = sql
     .exec<{ job_id: number; message: string }>(HOT_QUERIES.releasable, now - RESEND_AFTER_MS, free)

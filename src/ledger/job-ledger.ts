@@ -40,6 +40,7 @@ import { nextWake, releasePaused, takeDue } from "./parking.ts";
 import { DAY_MS, type DailyRow, dailyRows, prune } from "./retention.ts";
 import { JOB_COLUMNS, toJobRecord } from "./rows.ts";
 import { runnersInFlight, runnersOfJob } from "./runners.ts";
+import { type OwnerSummary, summarize } from "./summary.ts";
 import { migrate } from "./schema.ts";
 import { LedgerStore } from "./store.ts";
 import type {
@@ -112,7 +113,7 @@ export class JobLedger extends DurableObject<Env> {
       if (typeof value !== "object" || value === null) return undefined;
       const maxRunners: unknown = Reflect.get(value, "maxRunners");
       const runnerLifetimeMs: unknown = Reflect.get(value, "runnerLifetimeMs");
-      return typeof maxRunners === "number" && typeof runnerLifetimeMs === "number"
+      return (typeof maxRunners === "number" || maxRunners === null) && typeof runnerLifetimeMs === "number"
         ? { maxRunners, runnerLifetimeMs }
         : undefined;
     } catch {
@@ -382,6 +383,35 @@ export class JobLedger extends DurableObject<Env> {
     return getMeta(this.sql, "paused") === "true";
   }
 
+  /** What the status page shows of this owner. */
+  summary(now: number): OwnerSummary {
+    const limits = this.limits();
+    return summarize(this.sql, {
+      owner: getMeta(this.sql, OWNER_KEY) ?? "",
+      paused: this.isPaused(),
+      liveRunners: this.liveRunnerCount(now),
+      now,
+      lifetimeMs: limits?.runnerLifetimeMs ?? DEFAULT_DEADLINES.runnerLifetimeMs,
+    });
+  }
+
+  /** "Terminate idle runners now" (with a pause): every runner not known to run a job is removed, deregistered
+   * first — GitHub refuses for one that just took a job, which is then left alone. */
+  async retireIdle(now: number): Promise<number> {
+    let marked = 0;
+    for (const runner of runnersInFlight(this.sql)) {
+      if (runner.state !== "live") continue;
+      this.store.updateRunner(runner.runnerName, now, {
+        state: "retiring",
+        retireReason: "an operator asked for idle runners to go",
+        checkAt: now,
+      });
+      marked += 1;
+    }
+    await this.schedule(now);
+    return marked;
+  }
+
   /** Daily aggregates since `day` (YYYY-MM-DD): what is left of jobs past retention. */
   daily(day: string): DailyRow[] {
     return dailyRows(this.sql, day);
@@ -444,7 +474,7 @@ export class JobLedger extends DurableObject<Env> {
     return liveRunners(
       this.sql,
       now,
-      limits ?? { maxRunners: 0, runnerLifetimeMs: DEFAULT_DEADLINES.runnerLifetimeMs },
+      limits ?? { maxRunners: null, runnerLifetimeMs: DEFAULT_DEADLINES.runnerLifetimeMs },
     );
   }
 }

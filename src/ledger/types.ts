@@ -135,7 +135,7 @@ export type ClaimResult =
   /** Another consumer holds the lease: try again once it has run out. */
   | { outcome: "busy"; retryInMs: number }
   /** The job waits in the ledger, which sends it again when it may go. */
-  | { outcome: "parked"; reason: "cap"; liveRunners: number; maxRunners: number }
+  | { outcome: "parked"; reason: "cap"; liveRunners: number; maxRunners: number | null }
   | { outcome: "parked"; reason: "paused" }
   /** The job already has a runner; a queued delivery asked for a re-check, which the reconciler runs at once. */
   | { outcome: "recheck"; state: JobState };

@@ -76,7 +76,7 @@ describe("a burst against GitHub's secondary limit", () => {
     const workerEnv = withVars({
       GITHUB_API_URL: github.url,
       ...modal.vars,
-      MAX_RUNNERS_PER_OWNER: "0",
+      MAX_RUNNERS_PER_OWNER: "unlimited",
       JIT_RATE_PER_HOUR: "4800",
       JIT_BURST: "80",
     });
@@ -125,7 +125,7 @@ describe("a burst against GitHub's secondary limit", () => {
       GITHUB_APP_ID: "4242",
       GITHUB_APP_PRIVATE_KEY: keys.pkcs1,
       ...modal.vars,
-      MAX_RUNNERS_PER_OWNER: "0",
+      MAX_RUNNERS_PER_OWNER: "unlimited",
     });
     const forOwner = (owner: string, installationId: number) => {
       const message = queuedMessage(`${owner}/repo`);

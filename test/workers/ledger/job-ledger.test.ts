@@ -29,7 +29,7 @@ function job(overrides: Partial<QueuedJob> = {}): QueuedJob {
 
 const ledger = () => ledgerFor(env.LEDGER, `owner-${crypto.randomUUID()}`);
 
-const NO_CAP: RunnerLimits = { maxRunners: 0, runnerLifetimeMs: 3_600_000 };
+const NO_CAP: RunnerLimits = { maxRunners: null, runnerLifetimeMs: 3_600_000 };
 
 /** A claim of `queued` at the given times; no runner cap unless `limits` says otherwise. */
 function claimOf(queued: QueuedJob, at: { receivedAt: number; now: number }, limits = NO_CAP): ClaimInput {
