@@ -5,9 +5,14 @@ export interface AppOptions {
   now?: () => number;
   /** Where log lines go (the console by default). */
   logSink?: LogSink;
+  /** For Cloudflare Access's keys; the global one by default. */
+  fetch?: typeof fetch;
 }
 
 export interface AppEnv {
   Bindings: Env;
-  Variables: { log: Logger };
+  Variables: {
+    log: Logger /** Who passed the operator check (an Access identity, `token`, `session`). */;
+    operator?: string;
+  };
 }

@@ -116,6 +116,8 @@ export const MIGRATIONS: readonly string[] = [
   )`,
   // Small values of the object itself: the runner limits last given, a reconcile lease, sweep times, pause.
   "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+  // The status page's window of recent jobs (not read on the dispatch path).
+  "CREATE INDEX jobs_received ON jobs (received_at)",
 ];
 
 export function migrate(sql: SqlStorage): void {

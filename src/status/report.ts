@@ -1,0 +1,117 @@
+/**
+ * The status report: every owner's summary (from its ledger), merged — jobs in flight and why, what waits, cap use,
+ * recent failures, per-stage latency over the last hour and day, estimated Modal cost — with the configuration's
+ * summary and warnings. The same object is `/api/status` and what `/status` renders.
+ */
+import type { ModalPrices, RunnerConfig } from "../config.ts";
+import type { DailyRow } from "../ledger/retention.ts";
+import type { OwnerSummary, StageSample } from "../ledger/summary.ts";
+import type { JobRecord, RunnerRecord } from "../ledger/types.ts";
+
+export const STAGES = ["queue", "jit", "sandbox", "connect", "pickup", "run"] as const;
+export type Stage = (typeof STAGES)[number];
+
+export interface StageStats {
+  count: number;
+  /** Milliseconds; null without samples. */
+  p50: number | null;
+  p95: number | null;
+}
+
+export type Latency = Record<Stage, StageStats>;
+
+export interface CostEstimate {
+  prices: ModalPrices;
+  /** USD per sandbox second at the configured size. */
+  perSandboxSecond: number;
+  /** USD per job that finished in the last day (sandbox time of the day / jobs finished). */
+  perJob: number | null;
+  today: number;
+  days: { day: string; usd: number; jobs: number; sandboxSeconds: number }[];
+}
+
+export interface OwnerReport {
+  owner: string;
+  paused: boolean;
+  liveRunners: number;
+  maxRunners: number | null;
+  capWaiting: number;
+  inFlight: JobRecord[];
+  waiting: OwnerSummary["waiting"];
+  runners: RunnerRecord[];
+  failures: JobRecord[];
+}
+
+export interface StatusReport {
+  generatedAt: string;
+  paused: { variable: boolean; api: boolean };
+  totals: { owners: number; inFlight: number; waiting: number; liveRunners: number; failedToday: number };
+  owners: OwnerReport[];
+  latency: { hour: Latency; day: Latency };
+  cost: CostEstimate;
+  config: { summary: { name: string; value: string }[]; warnings: string[]; problems: string[] };
+  hooks: { kind: string; target: string; scannedAt: string | null; lastError: string | null }[];
+}
+
+function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? null;
+}
+
+export function latencyOf(samples: readonly StageSample[], since: number): Latency {
+  const latency = {} as Record<Stage, StageStats>;
+  for (const stage of STAGES) {
+    const values = samples
+      .filter((sample) => sample.receivedAt >= since)
+      .map((sample) => sample[stage])
+      .filter((value): value is number => value !== undefined)
+      .sort((a, b) => a - b);
+    latency[stage] = { count: values.length, p50: percentile(values, 50), p95: percentile(values, 95) };
+  }
+  return latency;
+}
+
+export function perSandboxSecond(
+  runner: Pick<RunnerConfig, "cpu" | "memoryMiB">,
+  prices: ModalPrices,
+): number {
+  return (
+    runner.cpu * prices.cpuCoreSecond + (runner.memoryMiB / 1024) * prices.memoryGibSecond + prices.gpuSecond
+  );
+}
+
+export function costOf(
+  owners: readonly OwnerSummary[],
+  runner: Pick<RunnerConfig, "cpu" | "memoryMiB">,
+  prices: ModalPrices,
+  today: string,
+): CostEstimate {
+  const rate = perSandboxSecond(runner, prices);
+  const byDay = new Map<string, { sandboxSeconds: number; jobs: number }>();
+  const add = (row: Pick<DailyRow, "day" | "sandboxSeconds" | "finished" | "failed" | "cancelled">) => {
+    const entry = byDay.get(row.day) ?? { sandboxSeconds: 0, jobs: 0 };
+    entry.sandboxSeconds += row.sandboxSeconds;
+    entry.jobs += row.finished + row.failed + row.cancelled;
+    byDay.set(row.day, entry);
+  };
+  for (const owner of owners) {
+    for (const row of owner.daily) add(row);
+    add({ day: today, sandboxSeconds: owner.liveSandboxSeconds, finished: 0, failed: 0, cancelled: 0 });
+  }
+  const days = [...byDay]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([day, entry]) => ({
+      day,
+      usd: entry.sandboxSeconds * rate,
+      jobs: entry.jobs,
+      sandboxSeconds: entry.sandboxSeconds,
+    }));
+  const current = days.find((day) => day.day === today);
+  return {
+    prices,
+    perSandboxSecond: rate,
+    perJob: current === undefined || current.jobs === 0 ? null : current.usd / current.jobs,
+    today: current?.usd ?? 0,
+    days,
+  };
+}
