@@ -8,9 +8,11 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import * as z from "zod/mini";
+import { narrate, parseLog, wranglerProblem } from "./lib/demo/narrate.ts";
+import { createRunnerAgent } from "./lib/demo/runner-agent.ts";
+import { playScenes } from "./lib/demo/scenes.ts";
 import { DEMO_CREDENTIALS, startEmulators } from "./lib/emulators.ts";
-import { adaptWorkflowJob, signedHeaders } from "./lib/payloads.ts";
+import { parseExample } from "./lib/payloads.ts";
 import { loadWebhookExamples } from "./lib/webhook-examples.ts";
 import { startWranglerDev } from "./lib/wrangler-dev.ts";
 
@@ -25,6 +27,7 @@ if (values.modal !== "direct" && values.modal !== "launcher") {
 }
 const mode: "direct" | "launcher" = values.modal;
 const DEMO_SECRET = "demo-webhook-secret-0123456789";
+const DEMO_STATUS_TOKEN = "demo-status-token-0123456789";
 const NAMESPACE = "demo";
 
 const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
@@ -43,56 +46,6 @@ function hasRealCredentials(): boolean {
   const github = (vars.get("GITHUB_TOKEN") ?? "") !== "" || (vars.get("GITHUB_APP_ID") ?? "") !== "";
   const modal = (vars.get("MODAL_TOKEN_ID") ?? "") !== "" || (vars.get("MODAL_LAUNCHER_URL") ?? "") !== "";
   return github && modal;
-}
-
-const WorkerLogSchema = z.object({
-  msg: z.optional(z.string()),
-  jobId: z.optional(z.number()),
-  runnerName: z.optional(z.string()),
-  runnerId: z.optional(z.number()),
-  sandboxId: z.optional(z.string()),
-  reason: z.optional(z.string()),
-  msQueued: z.optional(z.number()),
-  msJit: z.optional(z.number()),
-  msSandbox: z.optional(z.number()),
-  msTotal: z.optional(z.number()),
-  error: z.optional(z.string()),
-  problems: z.optional(z.array(z.string())),
-});
-type WorkerLog = z.infer<typeof WorkerLogSchema>;
-
-/** The Worker logs one JSON object per line; wrangler may prefix it. */
-function parseLog(line: string): WorkerLog | undefined {
-  const start = line.indexOf("{");
-  if (start === -1) return undefined;
-  try {
-    const parsed = WorkerLogSchema.safeParse(JSON.parse(line.slice(start)));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function narrate(log: WorkerLog): string | undefined {
-  const job = `job ${log.jobId}`;
-  switch (log.msg) {
-    case "runner started":
-      return `${bold(job)}  accepted → queue ${log.msQueued} ms → JIT runner ${log.runnerName} (id ${log.runnerId}) ${log.msJit} ms → sandbox ${log.sandboxId} ${log.msSandbox} ms  ${dim(`(${log.msTotal} ms from webhook to sandbox)`)}`;
-    case "runner adopted":
-      return `${bold(job)}  runner ${log.runnerName} from an earlier attempt kept (${log.reason})`;
-    case "job skipped":
-      return `${bold(job)}  duplicate delivery: nothing to do (${log.reason})`;
-    case "job is being dispatched by another attempt; checking back later":
-      return `${bold(job)}  duplicate delivery while the first is being dispatched: checked again shortly`;
-    case "attempt failed; will retry":
-      return `${bold(job)}  attempt failed, will retry: ${log.error}`;
-    case "dispatch failed":
-      return `${bold(job)}  failed: ${log.error}`;
-    case "dispatch is not configured; the job stays queued":
-      return `${bold(job)}  not dispatched, configuration incomplete: ${(log.problems ?? []).join("; ")}`;
-    default:
-      return undefined;
-  }
 }
 
 if (hasRealCredentials()) {
@@ -129,11 +82,19 @@ if (hasRealCredentials()) {
       GITHUB_API_URL: emulators.github.url,
       ...emulators.modalVars(mode),
       ALLOWED_REPOS: "acme/*",
+      STATUS_TOKEN: DEMO_STATUS_TOKEN,
     },
+    // Crons do not run on their own under wrangler dev: the demo triggers one cycle itself.
+    testScheduled: true,
     onLine: (line) => {
+      const problem = wranglerProblem(line);
+      if (problem !== undefined) {
+        console.log(`  ${bold("wrangler:")} ${problem}`);
+        return;
+      }
       const log = parseLog(line);
-      const story = log === undefined ? undefined : narrate(log);
-      if (story !== undefined) console.log(`  ${story}`);
+      const story = log === undefined ? undefined : narrate(log, bold, dim);
+      if (story !== undefined) console.log(`    ${story}`);
     },
   });
   console.log(
@@ -151,71 +112,47 @@ if (hasRealCredentials()) {
   if (!values["no-demo"]) {
     const example = loadWebhookExamples()["workflow_job.queued"];
     if (example === undefined) throw new Error("no queued example payload");
-    const base = Date.now();
-    const send = async (
-      label: string,
-      jobId: number,
-      labels: string[],
-      repository: string,
-      deliveryId: string,
-    ) => {
-      const body = JSON.stringify(adaptWorkflowJob(example, { jobId, labels, repository }));
-      const started = performance.now();
-      const response = await fetch(`${worker.url}/webhook`, {
-        method: "POST",
-        headers: await signedHeaders(body, { secret: DEMO_SECRET, event: "workflow_job", deliveryId }),
-        body,
+    // GitHub's side: a repository hook on each repository delivering to the Worker, deliveries built from a real
+    // payload, and GitHub's routing of queued jobs to connected runners.
+    const hooks: Record<string, number> = {};
+    for (const repository of repositories) {
+      hooks[repository] = await emulators.github.createHook({
+        kind: "repository",
+        repository,
+        url: `${worker.url}/webhook`,
+        secret: DEMO_SECRET,
       });
-      const ms = (performance.now() - started).toFixed(0);
-      console.log(`  → ${label.padEnd(44)} ${response.status} ${await response.text()} ${dim(`${ms} ms`)}`);
-    };
+    }
+    await emulators.github.settings({ assignJobs: true, jobPayloadTemplate: parseExample(example) });
+    const agent = createRunnerAgent(emulators.github, {
+      list: () => emulators.sandboxes(mode),
+      finish: (sandboxId) => emulators.finishSandbox(mode, sandboxId),
+    });
     console.log(
-      bold("Sending signed workflow_job deliveries (real payloads from @octokit/webhooks-examples):"),
+      bold(
+        "The story, as GitHub plays it (jobs queued on the GitHub emulator, which delivers signed webhooks):",
+      ),
     );
-    const first = crypto.randomUUID();
-    await send(
-      `job ${base} queued, labels self-hosted,modal`,
-      base,
-      ["self-hosted", "modal"],
-      "acme/api",
-      first,
-    );
-    await send(
-      `job ${base} again (GitHub redelivery, same id)`,
-      base,
-      ["self-hosted", "modal"],
-      "acme/api",
-      first,
-    );
-    await send(
-      `job ${base + 1} queued, labels self-hosted,modal,linux`,
-      base + 1,
-      ["self-hosted", "modal", "linux"],
-      "acme/web",
-      crypto.randomUUID(),
-    );
-    await send(
-      `job ${base + 2} queued, labels ubuntu-latest`,
-      base + 2,
-      ["ubuntu-latest"],
-      "acme/api",
-      crypto.randomUUID(),
-    );
-    console.log(bold("\nWhat the Worker did (from its log):"));
-
-    // Let the queue deliver, then report what the emulators saw.
-    await new Promise((resolve) => setTimeout(resolve, 4000));
+    await playScenes({
+      github: emulators.github,
+      agent,
+      workerUrl: worker.url,
+      webhookSecret: DEMO_SECRET,
+      hooks,
+      say: (text) => console.log(`\n  ${bold(text)}`),
+      settle: (ms = 1500) => new Promise((resolve) => setTimeout(resolve, ms)),
+    });
     const jits = (await emulators.github.requests()).filter((request) =>
       request.path.endsWith("/generate-jitconfig"),
     );
     const sandboxes = await emulators.sandboxes(mode);
     console.log(
       bold("\nWhat GitHub and Modal saw:") +
-        ` ${jits.length} JIT registrations, ${sandboxes.length} sandboxes ${dim("(2 of each expected: the redelivery and the job that is not ours start nothing)")}`,
+        ` ${jits.length} JIT registrations, ${sandboxes.length} sandboxes, ${sandboxes.filter((sandbox) => sandbox.running).length} still running ${dim("(none should be left running: each exited with its job, or was terminated once useless)")}`,
     );
     for (const sandbox of sandboxes) {
       console.log(
-        `  sandbox ${sandbox.id}  name ${sandbox.name}  tags ${JSON.stringify(sandbox.tags)}  env keys ${sandbox.envKeys.join(", ")}`,
+        `  sandbox ${sandbox.id}  ${sandbox.name.padEnd(22)} ${sandbox.running ? "running" : "ended  "}  env keys ${sandbox.envKeys.join(", ")}`,
       );
     }
   }
@@ -224,6 +161,9 @@ if (hasRealCredentials()) {
       " — Ctrl-C stops it and the emulators. Send another delivery with:",
   );
   console.log(
-    `  npm run webhook:send -- --url ${worker.url}/webhook --secret ${DEMO_SECRET} --repo acme/api\n`,
+    `  npm run webhook:send -- --url ${worker.url}/webhook --secret ${DEMO_SECRET} --repo acme/api`,
+  );
+  console.log(
+    `Status page: ${worker.url}/status  ${dim(`(sign in with the demo's STATUS_TOKEN ${DEMO_STATUS_TOKEN})`)}\n`,
   );
 }

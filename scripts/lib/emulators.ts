@@ -64,6 +64,7 @@ export async function startEmulators(options: { namespace: string; repositories:
           name: sandbox.name ?? "",
           tags: sandbox.tags,
           envKeys: Object.keys(sandbox.env),
+          running: sandbox.result === undefined,
         }));
       }
       return (await launcher.sandboxes()).map((sandbox) => ({
@@ -71,7 +72,13 @@ export async function startEmulators(options: { namespace: string; repositories:
         name: sandbox.name,
         tags: sandbox.tags,
         envKeys: Object.keys(sandbox.env),
+        running: sandbox.running,
       }));
+    },
+    /** As if a sandbox's process exited on its own. */
+    async finishSandbox(mode: "direct" | "launcher", sandboxId: string) {
+      if (mode === "direct") await modal.finish(sandboxId);
+      else await launcher.finish(sandboxId);
     },
     async close() {
       await Promise.all([githubServer.close(), modalServer.close(), launcherServer.close()]);
