@@ -33,8 +33,8 @@ export const HOT_QUERIES = {
        WHERE parked_at IS NOT NULL AND wait_reason = 'cap' AND (released_at IS NULL OR released_at < ?)
        ORDER BY parked_at LIMIT ?`,
   capWaiting: "SELECT COUNT(*) AS parked FROM jobs WHERE parked_at IS NOT NULL AND wait_reason = 'cap'",
-  configWaiters:
-    "SELECT job_id FROM jobs WHERE parked_at IS NOT NULL AND wait_reason = 'config' ORDER BY parked_at LIMIT 1000",
+  probedWaiters: `SELECT job_id FROM jobs WHERE parked_at IS NOT NULL AND wait_reason IN ('config', 'paused')
+       ORDER BY parked_at LIMIT 1000`,
 } as const;
 
 export function liveRunners(sql: SqlStorage, now: number, limits: RunnerLimits): number {

@@ -87,11 +87,11 @@ function park(sql: SqlStorage, jobId: number, reason: string, wakeAt: number | n
 const UNPARK = "parked_at = NULL, wait_reason = NULL, wake_at = NULL, released_at = NULL";
 
 /**
- * Jobs that waited for a working configuration go when a claim shows it works again (claims run only with one),
- * spread out rather than all at once.
+ * Jobs that waited for a working configuration, or for a pause to end, go when a claim shows dispatch works again
+ * (claims run only with a configuration that parses, and not while paused), spread out rather than all at once.
  */
-function releaseConfigWaiters(sql: SqlStorage, now: number): void {
-  const waiting = sql.exec<{ job_id: number }>(HOT_QUERIES.configWaiters).toArray();
+function releaseWaiters(sql: SqlStorage, now: number): void {
+  const waiting = sql.exec<{ job_id: number }>(HOT_QUERIES.probedWaiters).toArray();
   waiting.forEach((row, index) => {
     sql.exec(
       "UPDATE jobs SET wake_at = ? WHERE job_id = ?",
@@ -99,6 +99,22 @@ function releaseConfigWaiters(sql: SqlStorage, now: number): void {
       row.job_id,
     );
   });
+}
+
+/**
+ * Parks a job that waits for something the ledger cannot watch (a configuration fix, DISPATCH_PAUSED being
+ * unset): one waiting job of the kind is probed every few minutes; the first claim that works releases the rest.
+ */
+function parkProbed(sql: SqlStorage, jobId: number, reason: "config" | "paused", now: number): void {
+  const probing = sql
+    .exec<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM jobs WHERE parked_at IS NOT NULL AND wait_reason = ?
+         AND wake_at IS NOT NULL AND job_id != ?`,
+      reason,
+      jobId,
+    )
+    .one().n;
+  park(sql, jobId, reason, probing > 0 ? null : now + CONFIG_PROBE_MS, now);
 }
 
 /**
@@ -136,7 +152,7 @@ export function claimJob(sql: SqlStorage, input: ClaimInput): ClaimResult {
   if (!resumed) {
     if (input.paused === true) {
       sql.exec("UPDATE jobs SET message = ? WHERE job_id = ?", JSON.stringify(input.message), job.id);
-      park(sql, job.id, "paused", null, now);
+      parkProbed(sql, job.id, "paused", now);
       return { outcome: "parked", reason: "paused" };
     }
     if (!hasFreeSlot(sql, now, input.limits)) {
@@ -149,7 +165,7 @@ export function claimJob(sql: SqlStorage, input: ClaimInput): ClaimResult {
         maxRunners: input.limits.maxRunners,
       };
     }
-    releaseConfigWaiters(sql, now);
+    releaseWaiters(sql, now);
   }
   const attempt = resumed ? Math.max(current.attempts, 1) : current.attempts + 1;
   const runnerName = runnerNameFor(job.id, attempt);
@@ -286,20 +302,13 @@ export function parkForConfig(sql: SqlStorage, message: JobMessage, detail: stri
   insertJob(sql, message.job, message.receivedAt, now, message);
   const current = requireJob(sql, message.job.id);
   if (!needsRunner(current.state) || current.leaseUntil > now) return;
-  const probing = sql
-    .exec<{ n: number }>(
-      `SELECT COUNT(*) AS n FROM jobs WHERE parked_at IS NOT NULL AND wait_reason = 'config'
-         AND wake_at IS NOT NULL AND job_id != ?`,
-      message.job.id,
-    )
-    .one().n;
   sql.exec(
     "UPDATE jobs SET message = ?, last_error = ? WHERE job_id = ?",
     JSON.stringify(message),
     clip(detail),
     message.job.id,
   );
-  park(sql, message.job.id, "config", probing > 0 ? null : now + CONFIG_PROBE_MS, now);
+  parkProbed(sql, message.job.id, "config", now);
 }
 
 export interface LifecycleOutcome {

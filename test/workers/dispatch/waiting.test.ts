@@ -125,3 +125,81 @@ describe("a refused PAT", () => {
     expect((await modal.sandboxes()).map((sandbox) => sandbox.name)).toEqual([`modal-${message.job.id}-1`]);
   });
 });
+
+describe("a pause", () => {
+  it("DISPATCH_PAUSED: jobs wait with one probe every few minutes; unset, the probe starts and releases the rest", async () => {
+    const { modal, workerEnv, repository } = setup("paused-var");
+    const paused = { ...workerEnv, DISPATCH_PAUSED: "true" };
+    const jobs = [queuedMessage(repository), queuedMessage(repository), queuedMessage(repository)];
+    const ledger = ledgerFor(env.LEDGER, jobs[0]?.job.owner ?? "");
+    const start = Date.now();
+
+    const first = await runMessages(jobs, { env: paused, now: () => start });
+    expect(first.retryMessages).toHaveLength(0);
+    expect(first.explicitAcks).toHaveLength(3);
+    for (const job of jobs) {
+      expect(await ledger.getJob(job.job.id)).toMatchObject({ state: "queued", waitReason: "paused" });
+    }
+
+    let probes = 0;
+    for (let now = start; now <= start + 60 * MINUTE; now += 5 * MINUTE) {
+      const due = await ledger.releaseDue(now);
+      expect(due.length).toBeLessThanOrEqual(1);
+      for (const message of due) {
+        probes += 1;
+        const result = await runMessages([message.body], { env: paused, now: () => now });
+        expect(result.retryMessages).toHaveLength(0);
+      }
+    }
+    expect(probes).toBeGreaterThanOrEqual(10);
+    expect(await modal.sandboxes()).toHaveLength(0);
+
+    const [probe] = await ledger.releaseDue(start + 70 * MINUTE);
+    await runMessages([probe?.body], { env: workerEnv });
+    const released = await ledger.releaseDue(Date.now() + 5000);
+    expect(released).toHaveLength(2);
+    await runMessages(
+      released.map((due) => due.body),
+      { env: workerEnv },
+    );
+    for (const job of jobs) {
+      expect(await ledger.getJob(job.job.id)).toMatchObject({ state: "started", waitReason: null });
+    }
+    expect((await modal.sandboxes()).filter((sandbox) => sandbox.running)).toHaveLength(3);
+  });
+
+  it("paused by the operator: every job delivered meanwhile starts after resume, none lost, none twice", async () => {
+    const { modal, workerEnv, repository } = setup("paused-api");
+    const jobs = Array.from({ length: 5 }, () => queuedMessage(repository));
+    const ledger = ledgerFor(env.LEDGER, jobs[0]?.job.owner ?? "");
+    const start = Date.now();
+    await ledger.setPaused(true, start);
+
+    await runMessages(jobs, { env: workerEnv, now: () => start });
+    // A duplicate delivery while paused changes nothing.
+    await runMessages([jobs[0]], { env: workerEnv, now: () => start + 1000 });
+    expect(await ledger.isPaused()).toBe(true);
+    for (const job of jobs) {
+      expect(await ledger.getJob(job.job.id)).toMatchObject({ state: "queued", waitReason: "paused" });
+    }
+    expect(await modal.sandboxes()).toHaveLength(0);
+
+    const resumed = Date.now();
+    expect(await ledger.setPaused(false, resumed)).toBe(5);
+    const released = await ledger.releaseDue(resumed + 60_000);
+    expect(released.map((due) => due.body.job.id).sort()).toEqual(jobs.map((job) => job.job.id).sort());
+    await runMessages(
+      released.map((due) => due.body),
+      { env: workerEnv },
+    );
+    for (const job of jobs) {
+      expect(await ledger.getJob(job.job.id)).toMatchObject({
+        state: "started",
+        attempts: 1,
+        waitReason: null,
+      });
+    }
+    const names = (await modal.sandboxes()).map((sandbox) => sandbox.name).sort();
+    expect(names).toEqual(jobs.map((job) => `modal-${job.job.id}-1`).sort());
+  });
+});
