@@ -1,12 +1,13 @@
 /**
  * The one place that decides what becomes of a queue message after a failure: retried on the queue (spending one of
  * its bounded attempts), parked in the ledger (waiting is not failing: it spends nothing), failed for good, or
- * acknowledged. The decision uses the error's own `retryable` flag and reason, never the kind of code path.
+ * acknowledged. The decision uses the error's own `retryable` flag, reason and code, never the operation that
+ * failed; only where the message came from matters (a dispatch waits in the ledger, the others cannot).
  *
  * | what failed                                                | dispatch                 | lifecycle / dead letter |
  * |------------------------------------------------------------|--------------------------|-------------------------|
  * | GitHub rate limit (403/429, `retry-after`, remaining 0)     | park `rate_limited`      | retry, after the wait   |
- * | Modal busy (RESOURCE_EXHAUSTED, launcher 429)               | park `modal_busy`        | retry, after the wait   |
+ * | Modal busy (RESOURCE_EXHAUSTED; the launcher's 429s)        | park `modal_busy`        | retry, after the wait   |
  * | GitHub 401 with a PAT, the first time                      | park `unauthenticated`   | acknowledge             |
  * | any other permanent error                                  | fail                     | acknowledge             |
  * | a retryable error (5xx, timeout, network) or an unknown one | retry with backoff       | retry with backoff      |
@@ -49,7 +50,7 @@ function isRateLimit(error: UpstreamError): boolean {
 function isModalBusy(error: UpstreamError): boolean {
   return (
     (error.service === "modal" && error.grpcCode === MODAL_RESOURCE_EXHAUSTED) ||
-    (error.service === "launcher" && error.reason === "rate_limited")
+    (error.service === "launcher" && (error.reason === "rate_limited" || error.reason === "modal_capacity"))
   );
 }
 

@@ -45,9 +45,12 @@ export interface SandboxBackend {
   terminated(): Promise<string[]>;
   /** As if the sandbox's process ended on its own (the runner exited, or crashed). */
   finish(sandboxId: string): Promise<void>;
-  /** The next `count` starts of `runnerName` fail: transient (Modal unavailable) or for good (invalid request). */
+  /**
+   * The next `count` starts of `runnerName` fail: transient (Modal unavailable), out of capacity (gRPC
+   * RESOURCE_EXHAUSTED; the launcher's `modal_capacity` 429) or for good (invalid request).
+   */
   failStart(rule: {
-    kind: "unavailable" | "invalid";
+    kind: "unavailable" | "capacity" | "invalid";
     runnerName?: string;
     count?: number;
     message?: string;
@@ -110,8 +113,10 @@ function directBackend(namespace: string): SandboxBackend {
     async failStart({ kind, runnerName, count, message }) {
       await modal.fail({
         method: "SandboxCreateV2",
-        grpcCode: kind === "unavailable" ? 14 : 3,
-        grpcMessage: message ?? (kind === "unavailable" ? "try again" : "invalid request"),
+        grpcCode: { unavailable: 14, capacity: 8, invalid: 3 }[kind],
+        grpcMessage:
+          message ??
+          { unavailable: "try again", capacity: "too many sandboxes", invalid: "invalid request" }[kind],
         count: count ?? 1,
         ...(runnerName === undefined ? {} : { match: runnerName }),
       });
@@ -176,7 +181,9 @@ function launcherBackend(namespace: string): SandboxBackend {
     async failStart({ kind, runnerName, count }) {
       await launcher.fail({
         route: "start",
-        reason: kind === "unavailable" ? "modal_unavailable" : "modal_rejected",
+        reason: { unavailable: "modal_unavailable", capacity: "modal_capacity", invalid: "modal_rejected" }[
+          kind
+        ],
         count: count ?? 1,
         ...(runnerName === undefined ? {} : { match: runnerName }),
       });

@@ -203,3 +203,30 @@ describe("a pause", () => {
     expect(names).toEqual(jobs.map((job) => `modal-${job.job.id}-1`).sort());
   });
 });
+
+describe("Modal out of capacity", () => {
+  it("the job waits in the ledger for the time Modal asks, spends no queue attempt, then starts", async () => {
+    const { modal, workerEnv, repository } = setup("modal-busy");
+    const message = queuedMessage(repository);
+    await modal.failStart({ kind: "capacity", runnerName: `modal-${message.job.id}-1` });
+    const ledger = ledgerFor(env.LEDGER, message.job.owner);
+    const now = Date.now();
+    const first = await runMessages([message], { env: workerEnv, now: () => now });
+    expect(first.retryMessages).toHaveLength(0);
+    const waiting = await ledger.getJob(message.job.id);
+    // Its runner was registered before Modal refused: the job keeps it (and its name) while it waits.
+    expect(waiting).toMatchObject({ state: "dispatching", waitReason: "modal_busy", attempts: 1 });
+    expect(waiting?.wakeAt).toBeGreaterThanOrEqual(now + 30_000);
+
+    const due = await ledger.releaseDue(waiting?.wakeAt ?? 0);
+    expect(due).toHaveLength(1);
+    await runMessages([due[0]?.body], { env: workerEnv });
+    expect(await ledger.getJob(message.job.id)).toMatchObject({
+      state: "started",
+      waitReason: null,
+      attempts: 1,
+    });
+    const running = (await modal.sandboxes()).filter((sandbox) => sandbox.running);
+    expect(running.map((sandbox) => sandbox.name)).toEqual([`modal-${message.job.id}-1`]);
+  });
+});
