@@ -89,7 +89,7 @@ export interface LifecycleConfig {
   reconcileBudgetPercent: number;
   /** Look for webhook deliveries that never reached us, and queued jobs of allowlisted repositories. */
   recoverLostDeliveries: boolean;
-  /** Finished jobs are kept this long, then folded into daily aggregates. */
+  /** Ended jobs' rows are kept this long (each is folded into its day's aggregate as it ends). */
   retentionDays: number;
 }
 

@@ -1,6 +1,6 @@
 /**
- * The two kinds of upstream failure every client reports. The consumer decides ack / retry / dead-letter from
- * `retryable` and `retryAfterSeconds` alone, so clients never need to know about queues.
+ * The two kinds of upstream failure every client reports. dispatch/settle.ts decides ack / retry / park / fail
+ * from the error's `retryable` flag, reason, code and `retryAfterSeconds`, so clients never need to know about queues.
  */
 export type Service = "github" | "modal" | "launcher";
 
@@ -39,7 +39,7 @@ export abstract class UpstreamError extends Error {
   }
 }
 
-/** Worth trying again later: 429, 5xx, timeouts, network errors, gRPC 4/8/13/14. */
+/** Worth trying again later: 429, 5xx, timeouts, network errors, gRPC 1/2/4/8/10/13/14. */
 export class RetryableError extends UpstreamError {
   override readonly name = "RetryableError";
   readonly retryable = true;

@@ -1,5 +1,6 @@
 /**
- * What parses but is probably not what the operator meant: shown on /healthz and the status page, never blocking.
+ * What parses but is probably not what the operator meant: shown on the status page and /api/status, never
+ * blocking.
  * Names and rules only, never a value.
  */
 import type { Config } from "../config.ts";

@@ -15,7 +15,7 @@ import { InstallationTokenSchema, parseResponse } from "./schemas.ts";
 import type { CallResult, CallSpec, OctokitRequest, Transport } from "./transport.ts";
 
 /**
- * A PAT, or a GitHub App (its numeric ID, PEM private key in PKCS#1 or PKCS#8, and the default installation).
+ * A PAT, or a GitHub App (its App ID or client ID, PEM private key in PKCS#1 or PKCS#8, and the default installation).
  * The same shape as `GitHubAuthConfig` in config.ts, restated so this folder does not depend on the Worker's Env.
  */
 export type GitHubAuth =

@@ -12,7 +12,8 @@ export interface AppOptions {
 export interface AppEnv {
   Bindings: Env;
   Variables: {
-    log: Logger /** Who passed the operator check (an Access identity, `token`, `session`). */;
+    log: Logger;
+    /** Who passed the operator check (an Access identity, `token`, `session`). */
     operator?: string;
   };
 }

@@ -2,9 +2,11 @@
  * The deployment's one global object, kept off the dispatch path: nothing here is read or written per job.
  *
  * - hooks: the webhooks that deliver to us, learnt from the headers GitHub puts on every delivery
- *   (`X-GitHub-Hook-ID`, `X-GitHub-Hook-Installation-Target-Type` / `-ID`) — once per isolate per hook — with the
+ *   (`X-GitHub-Hook-ID`, `X-GitHub-Hook-Installation-Target-Type`; the target from the payload) — once per isolate
+ *   per hook — with the
  *   cursor of the lost-delivery watcher (src/reconcile/deliveries.ts) and how often each delivery was redelivered;
- * - owners: the repository owners whose ledger has had work, for the status page, the cron's sweeps and pause;
+ * - owners: the repository owners whose ledger has had work, enrolled by each ledger's first claim, for the status page,
+ *   pause / resume and `POST /api/reconcile`;
  * - pause: `POST /api/pause`, passed on to every ledger;
  * - leases: one cron cycle at a time.
  */
@@ -165,6 +167,15 @@ export class Control extends DurableObject<Env> {
       now,
     );
     return !known;
+  }
+
+  /**
+   * A ledger's first claim: the owner joins the list a pause is passed on to, and learns whether one is in force.
+   * One object, one thread: a pause set before this call is answered here, one set after it reaches the owner.
+   */
+  enroll(owner: string, now: number): boolean {
+    this.registerOwner(owner, now);
+    return this.isPaused();
   }
 
   owners(): string[] {

@@ -57,6 +57,8 @@ import type {
 const LIMITS_KEY = "limits";
 const OWNER_KEY = "owner";
 const RETENTION_KEY = "retention_at";
+/** Set once the control object lists this owner (and the ledger took over any pause in force then). */
+const REGISTERED_KEY = "registered";
 /** How often jobs waiting for a slot are looked at when no completion freed one. */
 const CAP_RECHECK_MS = 60_000;
 const DEFAULT_DEADLINES: Deadlines = {
@@ -125,11 +127,13 @@ export class JobLedger extends DurableObject<Env> {
   // Dispatch (called by the queue consumer).
 
   async claim(input: ClaimInput): Promise<ClaimResult> {
-    if (getMeta(this.sql, OWNER_KEY) === undefined) {
-      // A ledger's first claim: a pause set before this owner ever had work applies to it too.
-      if (await controlFor(this.env.CONTROL).isPaused()) setMeta(this.sql, "paused", "true");
-    }
     this.rememberOwner(input.job.owner);
+    if (getMeta(this.sql, REGISTERED_KEY) !== "true") {
+      // This ledger's first claim (one call in its lifetime): a pause set before it applies to this owner too.
+      const owner = getMeta(this.sql, OWNER_KEY) ?? input.job.owner.toLowerCase();
+      if (await controlFor(this.env.CONTROL).enroll(owner, input.now)) setMeta(this.sql, "paused", "true");
+      setMeta(this.sql, REGISTERED_KEY, "true");
+    }
     this.rememberLimits(input.limits);
     const result = claimJob(this.sql, { ...input, paused: input.paused === true || this.isPaused() });
     if (result.outcome === "dispatch") {
@@ -292,10 +296,11 @@ export class JobLedger extends DurableObject<Env> {
       await this.schedule(now);
       return { ...emptyReport(), woken };
     }
-    if (getMeta(this.sql, "registered") !== "true") {
-      // Off the dispatch path: the status page and a pause find this owner through the control object.
-      await controlFor(this.env.CONTROL).registerOwner(owner, now);
-      setMeta(this.sql, "registered", "true");
+    if (getMeta(this.sql, REGISTERED_KEY) !== "true") {
+      // A ledger that never claimed (it adopted sandboxes, or only heard of jobs): the status page and a pause
+      // find this owner through the control object too.
+      if (await controlFor(this.env.CONTROL).enroll(owner, now)) setMeta(this.sql, "paused", "true");
+      setMeta(this.sql, REGISTERED_KEY, "true");
     }
     const { built, tracker } = this.servicesFor(config);
     const log = createLogger({ secrets: secretValues(this.env) }).child({ owner });
@@ -371,7 +376,7 @@ export class JobLedger extends DurableObject<Env> {
   // -------------------------------------------------------------------------------------------------------------
   // Operator controls and reads.
 
-  /** DISPATCH_PAUSED or `POST /api/pause`: claims of new runners park; resume releases them, spread out. */
+  /** `POST /api/pause` / `resume`: claims of new runners park; resume releases them, spread out. */
   async setPaused(paused: boolean, now: number): Promise<number> {
     setMeta(this.sql, "paused", paused ? "true" : "false");
     const released = paused ? 0 : releasePaused(this.sql, now);

@@ -1,6 +1,8 @@
 /**
  * A job's life as the ledger records it. GitHub's lifecycle events move it forward; our own dispatch moves it from
- * `queued` to `started` (or `failed`). A job never moves back, except that GitHub's word (`running` and later)
+ * `queued` to `started` (or `failed`). A job moves back only for a new attempt: a redelivery of a `failed` job is
+ * dispatched again, a job whose runner was never made goes back to `queued` while it waits, and the reconciler
+ * sends a `started` job no runner took back to `queued` for its next runner. GitHub's word (`running` and later)
  * overrides our `failed`: another of our runners may have taken the job after our own attempt gave up.
  */
 export const JOB_STATES = [

@@ -22,7 +22,7 @@ export interface Deadlines {
 export const LOST_MESSAGE_MS = 10 * 60_000;
 /** After a sandbox's lifetime, give Modal this long to report it ended before we look. */
 const LIFETIME_MARGIN_MS = 2 * 60_000;
-/** A config-parked job is probed this often while the configuration stays broken. */
+/** A job parked for its configuration, or DISPATCH_PAUSED, is probed this often while that lasts. */
 export const CONFIG_PROBE_MS = 5 * 60_000;
 /** Waiting jobs released together are spread at this pace, never all in the same second. */
 export const RELEASE_SPACING_MS = 50;

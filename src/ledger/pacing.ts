@@ -7,9 +7,10 @@
  *   out, each exactly once, instead of all together in the same second.
  * - When GitHub announces a limit (`retry-after`, `x-ratelimit-remaining: 0` until `x-ratelimit-reset`, a
  *   secondary-limit refusal), nothing is granted before it ends; reservations made earlier become invalid (the
- *   generation moves on); the bucket is full again (less the probe) once the probe has come back.
- * - The first request after a limit is a probe; the others wait `PROBE_WAIT_MS` longer, and until the probe has
- *   succeeded, so that a limit which is still in force costs one call per window, not one per waiting job.
+ *   generation moves on); the bucket is full again (less the probe) `PROBE_WAIT_MS` after the limit ends.
+ * - The first request after a limit is a probe; the others wait `PROBE_WAIT_MS` after it was granted (and their
+ *   pace). A probe that meets the limit again announces it before they go, moving the generation on, so a limit
+ *   still in force costs one call per window, not one per waiting job.
  *
  * Pure: the state goes in and comes out, the clock is an argument. github-budget.ts keeps it in a Durable Object.
  */

@@ -174,7 +174,7 @@ export class LedgerStore {
     return this.message(jobId);
   }
 
-  /** One cycle at a time: a second one (alarm and cron together, a retry) returns at once. */
+  /** One cycle at a time: a second one (the alarm and `POST /api/reconcile` together) returns at once. */
   acquireCycle(now: number, leaseMs: number): boolean {
     const held = getMetaNumber(this.sql, CYCLE_LEASE_KEY);
     if (held !== undefined && held > now) return false;

@@ -8,9 +8,10 @@ import type { RunnerState } from "./runner-state.ts";
  * - `cap`: the owner is at MAX_RUNNERS_PER_OWNER; released when a runner finishes.
  * - `rate_limited`: GitHub announced a limit for the credential, or its JIT pace is spent; due at `wakeAt`.
  * - `config`: the dispatch variables do not parse (missing credentials); probed every few minutes.
- * - `paused`: DISPATCH_PAUSED or `POST /api/pause`; released on resume.
+ * - `paused`: `POST /api/pause` (released on resume) or DISPATCH_PAUSED (probed every few minutes; the first claim
+ *   after it is unset releases the rest).
  * - `unauthenticated`: GitHub refused a PAT once; checked once more (a rotated token) before the job fails.
- * - `modal_busy`: Modal answered RESOURCE_EXHAUSTED; due at `wakeAt`.
+ * - `modal_busy`: Modal answered RESOURCE_EXHAUSTED (the launcher: 429); due at `wakeAt`.
  */
 export const WAIT_REASONS = [
   "cap",

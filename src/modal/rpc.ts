@@ -6,8 +6,9 @@
  * - inside one call: up to `retry.attempts` tries with exponential backoff for transient failures (network,
  *   timeout, a cut body, gRPC 1/2/4/13/14), the SDK's behaviour; a server-requested delay (RPCRetryPolicy,
  *   Retry-After) is waited out when it is short;
- * - beyond that the error surfaces as `RetryableError` (with `retryAfterSeconds` when known) and the queue
- *   consumer retries the message later. Permanent errors are never retried.
+ * - beyond that the error surfaces as `RetryableError` (with `retryAfterSeconds` when known) and
+ *   dispatch/settle.ts retries the message on the queue, or parks it in the ledger (RESOURCE_EXHAUSTED).
+ *   Permanent errors are never retried.
  */
 import type * as z from "zod/mini";
 import { UpstreamError } from "../errors.ts";

@@ -1,4 +1,4 @@
-/** The configuration as the status page shows it: every non-secret variable's effective value, and whether each secret is set. */
+/** The configuration as the status page shows it: the main non-secret variables' effective values, and whether each secret is set. */
 import type { Config } from "../config.ts";
 import { isSet } from "../config/variables.ts";
 

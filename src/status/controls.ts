@@ -1,7 +1,8 @@
 /**
  * What an operator can do from `/api`: pause dispatch (optionally removing idle runners at once), resume, and run
  * a reconcile cycle of every owner now. A pause is kept in the control object and passed on to every ledger, each
- * of which then parks new claims; a ledger an owner uses for the first time asks the control object.
+ * of which then parks new claims; a ledger enrols with the control object on its first claim and takes over a
+ * pause in force then.
  */
 import { controlFor } from "../ledger/control.ts";
 import { type JobLedger, ledgerFor } from "../ledger/job-ledger.ts";

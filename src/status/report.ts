@@ -24,7 +24,7 @@ export interface CostEstimate {
   prices: ModalPrices;
   /** USD per sandbox second at the configured size. */
   perSandboxSecond: number;
-  /** USD per job that finished in the last day (sandbox time of the day / jobs finished). */
+  /** USD per job ended today (UTC): today's sandbox cost / jobs ended today. */
   perJob: number | null;
   today: number;
   days: { day: string; usd: number; jobs: number; sandboxSeconds: number }[];
@@ -59,16 +59,22 @@ function percentile(sorted: readonly number[], p: number): number | null {
 }
 
 export function latencyOf(samples: readonly StageSample[], since: number): Latency {
-  const latency = {} as Record<Stage, StageStats>;
-  for (const stage of STAGES) {
-    const values = samples
-      .filter((sample) => sample.receivedAt >= since)
+  const recent = samples.filter((sample) => sample.receivedAt >= since);
+  const stats = (stage: Stage): StageStats => {
+    const values = recent
       .map((sample) => sample[stage])
       .filter((value): value is number => value !== undefined)
       .sort((a, b) => a - b);
-    latency[stage] = { count: values.length, p50: percentile(values, 50), p95: percentile(values, 95) };
-  }
-  return latency;
+    return { count: values.length, p50: percentile(values, 50), p95: percentile(values, 95) };
+  };
+  return {
+    queue: stats("queue"),
+    jit: stats("jit"),
+    sandbox: stats("sandbox"),
+    connect: stats("connect"),
+    pickup: stats("pickup"),
+    run: stats("run"),
+  };
 }
 
 export function perSandboxSecond(

@@ -4,7 +4,7 @@
  * - GPU: SecretGetOrCreate (EPHEMERAL, `env_dict`) and then SandboxCreate with the secret's id, because the V2
  *   path does not take GPUs.
  * Fields are written in the order the SDK's generated encoder writes them, so our bytes can equal its bytes.
- * Writers start at 4 KiB: a JIT config is ~1.5 KiB, and growing a buffer costs more than the encoding itself.
+ * Writers that carry the env start at 4 KiB: a JIT config is ~1.5 KiB, and growing a buffer costs more than the encoding itself.
  */
 import { readMessage } from "../protobuf/reader.ts";
 import { ProtoWriter } from "../protobuf/writer.ts";
