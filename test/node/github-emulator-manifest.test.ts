@@ -6,7 +6,7 @@
 import { createPrivateKey } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import * as z from "zod/mini";
-import { appJwt, call, namespace } from "./support/github.ts";
+import { appJwt, call, namespace, PAT } from "./support/github.ts";
 
 const Conversion = z.object({
   id: z.int(),
@@ -73,6 +73,18 @@ describe("the manifest flow", () => {
       target_type: "Organization",
     });
     expect((await call(ns.url, "GET", "/app/hook/deliveries", { authorization: jwt })).status).toBe(200);
+    const self = await call(ns.url, "GET", "/app", { authorization: jwt });
+    expect(self.status).toBe(200);
+    expect(self.body).toMatchObject({
+      id: app.id,
+      slug: "modal-runners",
+      client_id: app.client_id,
+      owner: { login: "octo-org" },
+      external_url: manifest.url,
+      permissions: { administration: "write", organization_self_hosted_runners: "write", actions: "read" },
+      events: ["workflow_job"],
+    });
+    expect((await call(ns.url, "GET", "/app", { authorization: `Bearer ${PAT}` })).status).toBe(401);
     expect((await ns.apps()).find((entry) => entry.id === app.id)).toMatchObject({
       owner: "octo-org",
       clientId: app.client_id,

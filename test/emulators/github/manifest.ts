@@ -10,12 +10,19 @@
  * installing to the user), so a test can go from manifest to installation token without a browser.
  */
 import type { ApiResponse } from "./api.ts";
+import { appJson } from "./app-bodies.ts";
 import { generateAppKeyPair } from "./app-keys.ts";
-import { base64, iso } from "./bodies.ts";
 import type { Permissions } from "./control.ts";
 import { type Manifest, validateManifest } from "./manifest-rules.ts";
-import { accountJson } from "./repository-bodies.ts";
-import { type AccountType, accountOf, type Namespace, nowOf, organizationExists } from "./state.ts";
+import {
+  type AccountType,
+  type AppRecord,
+  accountOf,
+  type Namespace,
+  nowOf,
+  organizationExists,
+  WEB_USER,
+} from "./state.ts";
 
 export interface ManifestCode {
   manifest: Manifest;
@@ -33,8 +40,6 @@ export interface WebAnswer {
 }
 
 const CODE_LIFETIME_MS = 60 * 60 * 1000;
-/** Who is signed in to the web UI of every namespace. */
-export const WEB_USER = "octocat";
 
 function randomHex(bytes: number): string {
   return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (byte) =>
@@ -108,21 +113,22 @@ async function registerApp(ns: Namespace, entry: ManifestCode, base: string) {
   const { manifest } = entry;
   const name = manifest.name ?? "app";
   const keys = await generateAppKeyPair();
-  const now = nowOf(ns);
   const id = ns.nextEntityId++;
-  const clientId = `Iv23li${randomHex(7)}`;
   const permissions = { metadata: "read", ...manifest.permissions };
-  ns.apps.set(id, {
+  const app: AppRecord = {
     id,
-    clientId,
+    clientId: `Iv23li${randomHex(7)}`,
     publicKey: keys.publicKey,
     slug: slugOf(name),
     name,
     owner: entry.owner.toLowerCase(),
-    permissions: installationPermissions(permissions),
+    permissions,
     events: manifest.events,
-    createdAt: now,
-  });
+    description: manifest.description ?? null,
+    externalUrl: manifest.url,
+    createdAt: nowOf(ns),
+  };
+  ns.apps.set(id, app);
   const webhookSecret = manifest.hookUrl === undefined ? null : randomHex(20);
   if (manifest.hookUrl !== undefined && manifest.hookActive) {
     const hookId = ns.nextEntityId++;
@@ -148,19 +154,7 @@ async function registerApp(ns: Namespace, entry: ManifestCode, base: string) {
     });
   }
   return {
-    id,
-    slug: slugOf(name),
-    node_id: base64(`A_${id}`),
-    client_id: clientId,
-    owner: accountJson(ns, entry.owner, base),
-    name,
-    description: manifest.description ?? null,
-    external_url: manifest.url,
-    html_url: `https://github.com/apps/${slugOf(name)}`,
-    created_at: iso(now),
-    updated_at: iso(now),
-    permissions,
-    events: manifest.events,
+    ...appJson(ns, app, base),
     client_secret: randomHex(20),
     webhook_secret: webhookSecret,
     pem: keys.pkcs1,
