@@ -9,6 +9,8 @@ import { type AppManifest, describePermissions } from "./manifest.ts";
 export interface Page {
   html: string;
   headers: Record<string, string>;
+  /** Default 200. */
+  status?: number;
 }
 
 export function escapeHtml(text: string): string {
@@ -88,7 +90,7 @@ export function startPage(input: StartPageInput): Page {
 }
 
 /** What the browser shows once the run is over; the terminal has the details. */
-export function resultPage(title: string, paragraphs: { text: string; link?: string }[]): Page {
+export function resultPage(title: string, paragraphs: { text: string; link?: string }[], status = 200): Page {
   const body = [
     `<h1>${escapeHtml(title)}</h1>`,
     ...paragraphs.map((paragraph) =>
@@ -97,5 +99,5 @@ export function resultPage(title: string, paragraphs: { text: string; link?: str
         : `<p>${escapeHtml(paragraph.text)} <a href="${escapeHtml(paragraph.link)}">${escapeHtml(paragraph.link)}</a></p>`,
     ),
   ].join("\n");
-  return { html: document(title, body), headers: headers(undefined) };
+  return { html: document(title, body), headers: headers(undefined), status };
 }

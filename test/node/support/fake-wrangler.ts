@@ -25,6 +25,8 @@ export interface FakeState {
   workerExists: boolean;
   secrets: string[];
   requiredQueues: string[];
+  /** `secret bulk` fails as the API's refusal does. */
+  secretBulkFails?: boolean;
 }
 
 export interface FakeAccount {
