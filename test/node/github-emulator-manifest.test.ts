@@ -175,4 +175,19 @@ describe("the manifest flow", () => {
     await call(ns.url, "POST", `/app-manifests/${first.code}/conversions`);
     expect((await ns.submitManifest({ manifest, org: "octo-org" })).status).toBe(422);
   });
+
+  it("refuses a name that is another account's login, and takes the owner's own", async () => {
+    const ns = namespace("manifest-login");
+    await ns.seed({ organizations: ["octo-org", "other-org"], repositories: ["mona/site"] });
+    const taken = await ns.submitManifest({ manifest: { ...manifest, name: "Other Org" }, org: "octo-org" });
+    expect(taken.status).toBe(422);
+    expect(taken.body).toContain("user or organization");
+    for (const name of ["mona", "octocat"]) {
+      expect((await ns.submitManifest({ manifest: { ...manifest, name }, org: "octo-org" })).status).toBe(
+        422,
+      );
+    }
+    const own = await ns.submitManifest({ manifest: { ...manifest, name: "octo-org" }, org: "octo-org" });
+    expect(own.status).toBe(302);
+  });
 });

@@ -4,6 +4,7 @@
  * the manifest's `redirect_url` with `code` and `state`; `POST /app-manifests/{code}/conversions` turns the
  * code (single use, one hour) into the App's id, slug, client secret, webhook secret and PKCS#1 key.
  *
+ * App names are unique: among Apps, and against the logins of users and organizations other than the owner.
  * GitHub shows a confirmation page in between; the emulator skips it, as if the user clicked "Create". The new
  * App is registered (its JWTs authenticate from then on) with its hook on `hook_attributes.url`. Chosen here,
  * not GitHub's behaviour: an App created for an organization is also installed on it at once (GitHub leaves
@@ -58,6 +59,16 @@ function page(status: number, message: string): WebAnswer {
   return { status, headers: { "content-type": "text/plain; charset=utf-8" }, body: message };
 }
 
+/** A login the namespace knows: seeded, owning a seeded repository, mentioned, or the web UI's user. */
+function accountKnown(ns: Namespace, login: string): boolean {
+  return (
+    login === WEB_USER ||
+    ns.accounts.has(login) ||
+    ns.organizations?.has(login) === true ||
+    [...(ns.repositories ?? [])].some((repository) => repository.startsWith(`${login}/`))
+  );
+}
+
 /** The web paths of the flow, matched before the API's: the organization, or null for the user's own page. */
 export function manifestPage(method: string, path: string): { org: string | null } | undefined {
   if (method !== "POST") return undefined;
@@ -80,8 +91,13 @@ export async function submitManifest(
   const owner = input.org ?? WEB_USER;
   if (input.org === null) accountOf(ns, WEB_USER).type = "User";
   const name = manifest.name ?? `${owner}-app-${ns.nextEntityId}`;
-  if ([...ns.apps.values()].some((app) => app.slug === slugOf(name))) {
+  const slug = slugOf(name);
+  if ([...ns.apps.values()].some((app) => app.slug === slug)) {
     return page(422, "Name is already in use");
+  }
+  // GitHub: an App may not take the name of an existing user or organization, unless it is the owner's own.
+  if (accountKnown(ns, slug) && slug !== owner.toLowerCase()) {
+    return page(422, "Name is already in use by a user or organization");
   }
   const entry: ManifestCode = {
     manifest: { ...manifest, name },
