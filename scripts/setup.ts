@@ -258,7 +258,8 @@ function summarize(
   say("  Content type  application/json");
   say("  Secret        the webhook secret");
   say("  Events        Let me select individual events → Workflow jobs (only)");
-  say("Or, with a GitHub App: npm run setup:github-app (the App's webhook gets the same URL and secret).");
+  say(`Or, with a GitHub App instead: npm run setup:github-app -- --worker-url ${base}`);
+  say("  (it creates the App with this webhook URL, and stores the App's own webhook secret and key).");
 
   const has = (name: string) => secretNames.includes(name);
   const missing: string[] = [];

@@ -10,6 +10,11 @@ export const USAGE_EXIT_CODE = 2;
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
+/** A mistake the operator can fix by changing the command line; the script turns it into exit 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
 /**
  * parseArgs with a `--help`/`-h` flag added. With `--help` anywhere it prints `usage` and exits 0; on a parse
  * error it prints the error and the usage's first line to stderr and exits 2.

@@ -6,7 +6,7 @@
 import { createPrivateKey } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import * as z from "zod/mini";
-import { appJwt, call, namespace } from "./support/github.ts";
+import { appJwt, call, namespace, PAT } from "./support/github.ts";
 
 const Conversion = z.object({
   id: z.int(),
@@ -73,6 +73,18 @@ describe("the manifest flow", () => {
       target_type: "Organization",
     });
     expect((await call(ns.url, "GET", "/app/hook/deliveries", { authorization: jwt })).status).toBe(200);
+    const self = await call(ns.url, "GET", "/app", { authorization: jwt });
+    expect(self.status).toBe(200);
+    expect(self.body).toMatchObject({
+      id: app.id,
+      slug: "modal-runners",
+      client_id: app.client_id,
+      owner: { login: "octo-org" },
+      external_url: manifest.url,
+      permissions: { administration: "write", organization_self_hosted_runners: "write", actions: "read" },
+      events: ["workflow_job"],
+    });
+    expect((await call(ns.url, "GET", "/app", { authorization: `Bearer ${PAT}` })).status).toBe(401);
     expect((await ns.apps()).find((entry) => entry.id === app.id)).toMatchObject({
       owner: "octo-org",
       clientId: app.client_id,
@@ -162,5 +174,20 @@ describe("the manifest flow", () => {
     const first = await ns.submitManifest({ manifest, org: "octo-org" });
     await call(ns.url, "POST", `/app-manifests/${first.code}/conversions`);
     expect((await ns.submitManifest({ manifest, org: "octo-org" })).status).toBe(422);
+  });
+
+  it("refuses a name that is another account's login, and takes the owner's own", async () => {
+    const ns = namespace("manifest-login");
+    await ns.seed({ organizations: ["octo-org", "other-org"], repositories: ["mona/site"] });
+    const taken = await ns.submitManifest({ manifest: { ...manifest, name: "Other Org" }, org: "octo-org" });
+    expect(taken.status).toBe(422);
+    expect(taken.body).toContain("user or organization");
+    for (const name of ["mona", "octocat"]) {
+      expect((await ns.submitManifest({ manifest: { ...manifest, name }, org: "octo-org" })).status).toBe(
+        422,
+      );
+    }
+    const own = await ns.submitManifest({ manifest: { ...manifest, name: "octo-org" }, org: "octo-org" });
+    expect(own.status).toBe(302);
   });
 });

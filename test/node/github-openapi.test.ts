@@ -8,6 +8,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { emitterEventNames } from "@octokit/webhooks";
 import { beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
+import * as z from "zod/mini";
 import { createGitHubClient } from "../../src/github/client.ts";
 import { createLogger } from "../../src/log.ts";
 import { githubEmulator } from "../emulators/github/control-client.ts";
@@ -442,7 +443,7 @@ describe("what the emulator answers for runs, installations, hooks and manifests
     expectComponent("basic-error", refused.body);
   });
 
-  it("manifest conversions, and a code that is gone", async () => {
+  it("manifest conversions, the App they made, and a code that is gone", async () => {
     const ns = emulator("manifest");
     const answer = await ns.submitManifest({
       org: "octo-org",
@@ -461,6 +462,16 @@ describe("what the emulator answers for runs, installations, hooks and manifests
     });
     expect(converted.status).toBe(201);
     expectValidOnBoth("POST", template, 201, converted.body);
+    const { id, pem } = z.object({ id: z.int(), pem: z.string() }).parse(converted.body);
+    const self = await call(ns.url, "GET", "/app", undefined, {
+      "user-agent": "openapi-test",
+      authorization: `Bearer ${appJwt(pem, id)}`,
+    });
+    expect(self.status).toBe(200);
+    expectValidOnBoth("GET", "/app", 200, self.body);
+    const refused = await call(ns.url, "GET", "/app", undefined, UA);
+    expect(refused.status).toBe(401);
+    expectComponent("basic-error", refused.body);
     const again = await call(ns.url, "POST", `/app-manifests/${answer.code}/conversions`, undefined, {
       "user-agent": "openapi-test",
     });

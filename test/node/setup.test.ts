@@ -3,15 +3,13 @@
  * wrangler 4.86 prints, keeps the account's state between runs, and records every call with its stdin.
  */
 import { generateKeyPairSync } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { PROJECT_ROOT, runScript, type ScriptResult } from "./support/run-script.ts";
+import { type FakeState, fakeAccount, QUEUES } from "./support/fake-wrangler.ts";
+import { runScript, type ScriptResult } from "./support/run-script.ts";
 
 const SCRIPT = "scripts/setup.ts";
-const FAKE_WRANGLER = join(PROJECT_ROOT, "test/node/fixtures/fake-wrangler.mjs");
-const QUEUES = ["actions-on-modal-jobs", "actions-on-modal-jobs-dlq"];
 const WORKER_URL = "https://actions-on-modal.octo-ops.workers.dev";
 
 const MODAL_TOKEN = { id: "ak-setuptest0000000001", secret: "as-setuptest-secret-0000000001" };
@@ -36,63 +34,17 @@ const CLEAN_ENV = Object.fromEntries(
   ].map((name) => [name, undefined]),
 );
 
-interface Call {
-  argv: string[];
-  stdin: string;
-  env: Record<string, string | undefined>;
-}
-
-interface FakeState {
-  loggedIn: boolean;
-  email: string;
-  accounts: { id: string; name: string }[];
-  subdomain: string;
-  queues: string[];
-  workerExists: boolean;
-  secrets: string[];
-  requiredQueues: string[];
-}
-
-/** A fresh Cloudflare account as the fake wrangler sees it: logged in, one unrelated queue, no Worker. */
-function fakeAccount(overrides: Partial<FakeState> = {}) {
-  const dir = mkdtempSync(join(tmpdir(), "setup-test-"));
-  const statePath = join(dir, "state.json");
-  const logPath = join(dir, "calls.jsonl");
-  const state: FakeState = {
-    loggedIn: true,
-    email: "ops@example.com",
-    accounts: [{ id: "0123456789abcdef0123456789abcdef", name: "Octo Ops" }],
-    subdomain: "octo-ops",
-    queues: ["another-teams-queue"],
-    workerExists: false,
-    secrets: [],
-    requiredQueues: QUEUES,
-    ...overrides,
-  };
-  writeFileSync(statePath, JSON.stringify(state));
-  writeFileSync(logPath, "");
-  const keyPath = join(dir, "app-key.pem");
+/** A fresh Cloudflare account with an App key on disk, and `npm run setup` run against it. */
+function setupAccount(overrides: Partial<FakeState> = {}) {
+  const account = fakeAccount(overrides);
+  const keyPath = join(account.dir, "app-key.pem");
   writeFileSync(keyPath, PEM);
   return {
-    dir,
+    ...account,
     keyPath,
-    secretFile: join(dir, "webhook-secret"),
-    calls: (): Call[] =>
-      readFileSync(logPath, "utf8")
-        .split("\n")
-        .filter((line) => line !== "")
-        .map((line) => JSON.parse(line)),
-    state: (): FakeState => JSON.parse(readFileSync(statePath, "utf8")),
+    secretFile: join(account.dir, "webhook-secret"),
     setup: (args: string[], env: Record<string, string | undefined> = {}) =>
-      runScript(SCRIPT, args, {
-        env: {
-          ...CLEAN_ENV,
-          WRANGLER_BIN: FAKE_WRANGLER,
-          FAKE_WRANGLER_STATE: statePath,
-          FAKE_WRANGLER_LOG: logPath,
-          ...env,
-        },
-      }),
+      runScript(SCRIPT, args, { env: { ...CLEAN_ENV, ...account.env, ...env } }),
   };
 }
 
@@ -107,7 +59,7 @@ function expectAbsent(text: string, secrets: string[]) {
   }
 }
 
-const appAndModal = (account: ReturnType<typeof fakeAccount>) => [
+const appAndModal = (account: ReturnType<typeof setupAccount>) => [
   "--github-app-id",
   "123456",
   "--github-app-key",
@@ -123,7 +75,7 @@ const appAndModal = (account: ReturnType<typeof fakeAccount>) => [
 // Each test has its own fake account; a run is a few processes, so they can overlap.
 describe.concurrent("npm run setup", { timeout: 60_000 }, () => {
   it("prints its usage for --help and runs nothing", async () => {
-    const account = fakeAccount();
+    const account = setupAccount();
     const result = await account.setup(["--help"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Usage: npm run setup -- \[options\]/);
@@ -132,7 +84,7 @@ describe.concurrent("npm run setup", { timeout: 60_000 }, () => {
   });
 
   it("--dry-run prints the exact plan, secret values by name, and runs and writes nothing", async () => {
-    const account = fakeAccount();
+    const account = setupAccount();
     const result = await account.setup(["--dry-run", ...appAndModal(account)]);
     expect(result.code).toBe(0);
     const pemLines = PEM.trimEnd().split("\n").length;
@@ -170,7 +122,7 @@ describe.concurrent("npm run setup", { timeout: 60_000 }, () => {
   });
 
   it("a first run creates both queues, stores every secret in one bulk call, deploys and prints the webhook URL", async () => {
-    const account = fakeAccount();
+    const account = setupAccount();
     const result = await account.setup(appAndModal(account));
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
@@ -233,7 +185,7 @@ describe.concurrent("npm run setup", { timeout: 60_000 }, () => {
   });
 
   it("a second run creates no queue and keeps the stored webhook secret", async () => {
-    const account = fakeAccount();
+    const account = setupAccount();
     const first = await account.setup(appAndModal(account));
     expect(first.code).toBe(0);
     const firstSecret = readFileSync(account.secretFile, "utf8");
@@ -260,7 +212,7 @@ describe.concurrent("npm run setup", { timeout: 60_000 }, () => {
   });
 
   it("a later run stores only what it is given, from the environment too, and never the kept webhook secret", async () => {
-    const account = fakeAccount({
+    const account = setupAccount({
       workerExists: true,
       queues: QUEUES,
       secrets: ["WEBHOOK_SECRET", "GITHUB_TOKEN"],
@@ -282,7 +234,7 @@ describe.concurrent("npm run setup", { timeout: 60_000 }, () => {
   });
 
   it("--rotate-webhook-secret replaces a stored secret and the file", async () => {
-    const account = fakeAccount({ workerExists: true, queues: QUEUES, secrets: ["WEBHOOK_SECRET"] });
+    const account = setupAccount({ workerExists: true, queues: QUEUES, secrets: ["WEBHOOK_SECRET"] });
     writeFileSync(account.secretFile, "old\n", { mode: 0o644 });
     const result = await account.setup(["--rotate-webhook-secret", "--secret-file", account.secretFile]);
     expect(result.code).toBe(0);
@@ -296,7 +248,7 @@ describe.concurrent("npm run setup", { timeout: 60_000 }, () => {
   });
 
   it("--print-secret prints a generated secret once, and only that secret", async () => {
-    const account = fakeAccount({ workerExists: true, queues: QUEUES });
+    const account = setupAccount({ workerExists: true, queues: QUEUES });
     const result = await account.setup(["--print-secret"], {
       GITHUB_TOKEN: "ghp_setuptest00000000000000000000000000",
     });
@@ -317,7 +269,7 @@ describe.concurrent("npm run setup", { timeout: 60_000 }, () => {
   });
 
   it("launcher mode stores the launcher's URL, proxy token and HMAC key", async () => {
-    const account = fakeAccount({
+    const account = setupAccount({
       workerExists: true,
       queues: QUEUES,
       secrets: ["WEBHOOK_SECRET", "GITHUB_TOKEN"],
@@ -344,7 +296,7 @@ describe.concurrent("npm run setup", { timeout: 60_000 }, () => {
   });
 
   it("without a wrangler login it says to run `npx wrangler login`, exits non-zero and changes nothing", async () => {
-    const account = fakeAccount({ loggedIn: false });
+    const account = setupAccount({ loggedIn: false });
     const result = await account.setup(appAndModal(account));
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("✗ wrangler is not logged in to Cloudflare.");
@@ -361,7 +313,7 @@ describe.concurrent("npm run setup", { timeout: 60_000 }, () => {
       { id: "aaaa0000000000000000000000000000", name: "Personal" },
       { id: "bbbb0000000000000000000000000000", name: "Octo Ops" },
     ];
-    const account = fakeAccount({ accounts });
+    const account = setupAccount({ accounts });
     const refused = await account.setup(["--secret-file", account.secretFile]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("choose one with --account-id <id>");
@@ -381,7 +333,7 @@ describe.concurrent("npm run setup", { timeout: 60_000 }, () => {
   });
 
   it("a failed deploy exits non-zero, keeps what was done and says to run setup again", async () => {
-    const account = fakeAccount({ requiredQueues: [...QUEUES, "a-queue-nobody-created"] });
+    const account = setupAccount({ requiredQueues: [...QUEUES, "a-queue-nobody-created"] });
     const result = await account.setup(appAndModal(account));
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('Queue "a-queue-nobody-created" does not exist.');
@@ -395,7 +347,7 @@ describe.concurrent("npm run setup", { timeout: 60_000 }, () => {
     [["--bogus"], "unknown option --bogus"],
     [["--github-token", "ghp_x", "--github-app-id", "1"], "give --github-token or a GitHub App"],
   ])("refuses %j with a usage error (exit 2) before running anything", async (args, message) => {
-    const account = fakeAccount();
+    const account = setupAccount();
     const result = await account.setup(args);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^error: /);

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { parseCommandLine } from "../cli.ts";
+import { parseCommandLine, UsageError } from "../cli.ts";
 
 export const USAGE = `Usage: npm run setup -- [options]
 
@@ -48,10 +48,7 @@ default it goes to a file only you can read, not to the terminal, where scrollba
 paste it into GitHub's webhook form, then delete the file. Secrets given as options stay in your shell's
 history: prefer the environment variables.`;
 
-/** A mistake the operator can fix by changing the command line. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
+export { UsageError } from "../cli.ts";
 
 export interface SecretInput {
   name: string;

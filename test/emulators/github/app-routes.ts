@@ -1,9 +1,10 @@
 /**
  * The App's own endpoints, which take its JWT and nothing else (GitHub answers a token with 401 "A JSON web
- * token could not be decoded"): the installation-token exchange and the installation on a repository's owner or
- * on an organization. Also the manifest conversion, which takes no credentials at all.
+ * token could not be decoded"): the App itself, the installation-token exchange and the installation on a
+ * repository's owner or on an organization. Also the manifest conversion, which takes no credentials at all.
  */
 import { type ApiRequest, type ApiResponse, jwtRequired, notFound, type Route } from "./api.ts";
+import { appJson, DEFAULT_APP_PERMISSIONS } from "./app-bodies.ts";
 import { iso } from "./bodies.ts";
 import { convertManifest } from "./manifest.ts";
 import { accountJson } from "./repository-bodies.ts";
@@ -17,13 +18,16 @@ import {
 
 const TOKEN_LIFETIME_MS = 60 * 60 * 1000;
 const INSTALLATION_DOCS = "https://docs.github.com/rest/apps/apps";
-/** What a seeded installation without permissions is granted: what this project's App asks for. */
-const DEFAULT_PERMISSIONS = {
-  administration: "write",
-  organization_self_hosted_runners: "write",
-  actions: "read",
-  metadata: "read",
-} as const;
+/** What a seeded installation without permissions is granted. */
+const DEFAULT_PERMISSIONS = DEFAULT_APP_PERMISSIONS;
+
+/** `GET /app`: the App its JWT names. */
+function getApp(request: ApiRequest): ApiResponse {
+  const { identity, ns } = request;
+  if (identity.kind !== "app") return jwtRequired();
+  const app = ns.apps.get(identity.appId);
+  return app === undefined ? notFound() : { status: 200, body: appJson(ns, app, request.base) };
+}
 
 function createInstallationToken(request: ApiRequest): ApiResponse {
   const { identity, ns } = request;
@@ -103,6 +107,7 @@ function getOrgInstallation(request: ApiRequest): ApiResponse {
 }
 
 export const APP_ROUTES: Route[] = [
+  { method: "GET", template: "/app", handle: getApp },
   {
     method: "POST",
     template: "/app/installations/{installation_id}/access_tokens",

@@ -4,18 +4,26 @@
  * the manifest's `redirect_url` with `code` and `state`; `POST /app-manifests/{code}/conversions` turns the
  * code (single use, one hour) into the App's id, slug, client secret, webhook secret and PKCS#1 key.
  *
+ * App names are unique: among Apps, and against the logins of users and organizations other than the owner.
  * GitHub shows a confirmation page in between; the emulator skips it, as if the user clicked "Create". The new
  * App is registered (its JWTs authenticate from then on) with its hook on `hook_attributes.url`. Chosen here,
  * not GitHub's behaviour: an App created for an organization is also installed on it at once (GitHub leaves
  * installing to the user), so a test can go from manifest to installation token without a browser.
  */
 import type { ApiResponse } from "./api.ts";
+import { appJson } from "./app-bodies.ts";
 import { generateAppKeyPair } from "./app-keys.ts";
-import { base64, iso } from "./bodies.ts";
 import type { Permissions } from "./control.ts";
 import { type Manifest, validateManifest } from "./manifest-rules.ts";
-import { accountJson } from "./repository-bodies.ts";
-import { type AccountType, accountOf, type Namespace, nowOf, organizationExists } from "./state.ts";
+import {
+  type AccountType,
+  type AppRecord,
+  accountOf,
+  type Namespace,
+  nowOf,
+  organizationExists,
+  WEB_USER,
+} from "./state.ts";
 
 export interface ManifestCode {
   manifest: Manifest;
@@ -33,8 +41,6 @@ export interface WebAnswer {
 }
 
 const CODE_LIFETIME_MS = 60 * 60 * 1000;
-/** Who is signed in to the web UI of every namespace. */
-export const WEB_USER = "octocat";
 
 function randomHex(bytes: number): string {
   return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (byte) =>
@@ -51,6 +57,16 @@ function slugOf(name: string): string {
 
 function page(status: number, message: string): WebAnswer {
   return { status, headers: { "content-type": "text/plain; charset=utf-8" }, body: message };
+}
+
+/** A login the namespace knows: seeded, owning a seeded repository, mentioned, or the web UI's user. */
+function accountKnown(ns: Namespace, login: string): boolean {
+  return (
+    login === WEB_USER ||
+    ns.accounts.has(login) ||
+    ns.organizations?.has(login) === true ||
+    [...(ns.repositories ?? [])].some((repository) => repository.startsWith(`${login}/`))
+  );
 }
 
 /** The web paths of the flow, matched before the API's: the organization, or null for the user's own page. */
@@ -75,8 +91,13 @@ export async function submitManifest(
   const owner = input.org ?? WEB_USER;
   if (input.org === null) accountOf(ns, WEB_USER).type = "User";
   const name = manifest.name ?? `${owner}-app-${ns.nextEntityId}`;
-  if ([...ns.apps.values()].some((app) => app.slug === slugOf(name))) {
+  const slug = slugOf(name);
+  if ([...ns.apps.values()].some((app) => app.slug === slug)) {
     return page(422, "Name is already in use");
+  }
+  // GitHub: an App may not take the name of an existing user or organization, unless it is the owner's own.
+  if (accountKnown(ns, slug) && slug !== owner.toLowerCase()) {
+    return page(422, "Name is already in use by a user or organization");
   }
   const entry: ManifestCode = {
     manifest: { ...manifest, name },
@@ -108,21 +129,22 @@ async function registerApp(ns: Namespace, entry: ManifestCode, base: string) {
   const { manifest } = entry;
   const name = manifest.name ?? "app";
   const keys = await generateAppKeyPair();
-  const now = nowOf(ns);
   const id = ns.nextEntityId++;
-  const clientId = `Iv23li${randomHex(7)}`;
   const permissions = { metadata: "read", ...manifest.permissions };
-  ns.apps.set(id, {
+  const app: AppRecord = {
     id,
-    clientId,
+    clientId: `Iv23li${randomHex(7)}`,
     publicKey: keys.publicKey,
     slug: slugOf(name),
     name,
     owner: entry.owner.toLowerCase(),
-    permissions: installationPermissions(permissions),
+    permissions,
     events: manifest.events,
-    createdAt: now,
-  });
+    description: manifest.description ?? null,
+    externalUrl: manifest.url,
+    createdAt: nowOf(ns),
+  };
+  ns.apps.set(id, app);
   const webhookSecret = manifest.hookUrl === undefined ? null : randomHex(20);
   if (manifest.hookUrl !== undefined && manifest.hookActive) {
     const hookId = ns.nextEntityId++;
@@ -148,19 +170,7 @@ async function registerApp(ns: Namespace, entry: ManifestCode, base: string) {
     });
   }
   return {
-    id,
-    slug: slugOf(name),
-    node_id: base64(`A_${id}`),
-    client_id: clientId,
-    owner: accountJson(ns, entry.owner, base),
-    name,
-    description: manifest.description ?? null,
-    external_url: manifest.url,
-    html_url: `https://github.com/apps/${slugOf(name)}`,
-    created_at: iso(now),
-    updated_at: iso(now),
-    permissions,
-    events: manifest.events,
+    ...appJson(ns, app, base),
     client_secret: randomHex(20),
     webhook_secret: webhookSecret,
     pem: keys.pkcs1,

@@ -72,6 +72,8 @@ export async function applySeed(ns: Namespace, seed: Seed): Promise<void> {
         "",
       permissions: undefined,
       events: ["workflow_job"],
+      description: null,
+      externalUrl: "https://example.com",
       createdAt: nowOf(ns),
     });
   }

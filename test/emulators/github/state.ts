@@ -14,10 +14,14 @@ export interface AppRecord {
   /** Seeded Apps are `app-<id>`; manifest Apps take the slug of their name. */
   slug: string;
   name: string;
-  /** The account that owns the App registration (lower case). */
+  /** The account that owns the App registration (lower case); "" for a seeded App. */
   owner: string;
-  permissions: Permissions | undefined;
+  /** The levels it was registered with (`admin` included); undefined for a seeded App. */
+  permissions: Record<string, string> | undefined;
   events: string[];
+  description: string | null;
+  /** The manifest's `url`: the App's homepage. */
+  externalUrl: string;
   createdAt: number;
 }
 
@@ -119,6 +123,9 @@ export interface Namespace {
   nextEntityId: number;
   nextDeliveryId: number;
 }
+
+/** Who is signed in to the web UI of every namespace. */
+export const WEB_USER = "octocat";
 
 export const DEFAULT_RUNNER_RELEASE = "v2.334.0";
 
