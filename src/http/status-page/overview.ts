@@ -84,10 +84,10 @@ export function costSection(report: StatusReport): Html {
       ? ""
       : html`<div class="scroll"><table id="cost-days"><caption>Per day (UTC), newest first</caption>
     <thead><tr><th scope="col">day</th><th scope="col" class="num">jobs ended</th>
-      <th scope="col" class="num">sandbox hours</th><th scope="col" class="num">est. USD</th></tr></thead>
+      <th scope="col" class="num">sandbox time</th><th scope="col" class="num">est. USD</th></tr></thead>
     <tbody>${days.map(
       (day) => html`<tr><th scope="row">${day.day}</th><td class="num">${day.jobs}</td>
-        <td class="num">${(day.sandboxSeconds / 3600).toFixed(2)}</td><td class="num">${usd(day.usd)}</td></tr>`,
+        <td class="num">${duration(day.sandboxSeconds * 1000)}</td><td class="num">${usd(day.usd)}</td></tr>`,
     )}</tbody></table></div>`
   }</section>`;
 }
