@@ -18,6 +18,9 @@ const LIFECYCLE = [
   "test/workers/dispatch/burst.test.ts",
 ];
 
+/** The status page's own project: it pauses dispatch, which no other test's ledgers may see. */
+const OPERATOR = ["test/workers/http/status.test.ts"];
+
 interface EmulatorUrls {
   githubEmulatorUrl: string;
   modalEmulatorUrl: string;
@@ -93,7 +96,7 @@ export default defineConfig({
       workersProject({
         name: "workers",
         include: ["test/workers/**/*.test.ts"],
-        exclude: LIFECYCLE,
+        exclude: [...LIFECYCLE, ...OPERATOR],
         adapter: "direct",
         namespace: "worker",
       }),
@@ -107,6 +110,7 @@ export default defineConfig({
       // reconciler's, and the consumer's, whose jobs live in emulator namespaces of their own) get a Worker and a
       // namespace of their own, so what those alarms do never shows in the end-to-end tests' counts.
       workersProject({ name: "lifecycle", include: LIFECYCLE, adapter: "direct", namespace: "lifecycle" }),
+      workersProject({ name: "operator", include: OPERATOR, adapter: "direct", namespace: "operator" }),
       workersProject({
         name: "lifecycle-launcher",
         include: LIFECYCLE.filter(

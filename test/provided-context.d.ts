@@ -11,6 +11,8 @@ declare module "vitest" {
     modalEmulatorUrl: string;
     /** Base URL of the Modal launcher emulator (test/emulators/launcher); `/ns/<name>` prefixes give isolated state. */
     launcherEmulatorUrl: string;
+    /** Base URL of the Cloudflare Access emulator (test/emulators/access); `/ns/<name>` prefixes give isolated keys. */
+    accessEmulatorUrl: string;
     /** Which SandboxProvider adapter this test project's Worker uses (set per project in vitest.config.ts). */
     sandboxAdapter: "direct" | "launcher";
     /** The emulator namespace the project's Worker is configured with. */

@@ -3,7 +3,7 @@
  * signed by the team's keys (published at `https://<team>.cloudflareaccess.com/cdn-cgi/access/certs`). It is
  * verified here with WebCrypto — signature, issuer, audience (the application's AUD tag), expiry — before
  * anything is trusted. Keys are fetched once an hour per isolate, and again (at most once a minute) when a token
- * names a key we do not have yet: Access rotates its keys.
+ * names a key we do not have yet: Access rotates its keys (every six weeks by default, or when an operator asks).
  */
 import * as z from "zod/mini";
 
@@ -76,9 +76,12 @@ function decodeJson(part: string): unknown {
 export function createAccessVerifier(options: AccessVerifierOptions) {
   let keys = new Map<string, CryptoKey>();
   let fetchedAt = 0;
+  /** The last fetch tried, successful or not: what paces refetches. */
+  let triedAt = 0;
   let pending: Promise<void> | undefined;
 
   const refresh = async () => {
+    triedAt = options.now();
     const response = await options.fetch(options.certsUrl, { headers: { accept: "application/json" } });
     if (!response.ok) throw new Error(`Access certs answered ${response.status}`);
     const certs = CertsSchema.parse(await response.json());
@@ -101,14 +104,25 @@ export function createAccessVerifier(options: AccessVerifierOptions) {
     fetchedAt = options.now();
   };
 
+  /**
+   * The key named `kid`, fetching the keys when they are stale or lack it — at most once a minute, so that made-up
+   * key ids (or Access being down) cannot turn every request into a request to Access. When a fetch fails, the
+   * keys we have stay in use: Access keeps a rotated-out key valid for a week, so they are still good.
+   */
   const keyFor = async (kid: string): Promise<CryptoKey | undefined> => {
-    const age = options.now() - fetchedAt;
-    if (age > KEYS_TTL_MS || (!keys.has(kid) && age > REFETCH_MIN_MS)) {
+    const now = options.now();
+    const due = now - fetchedAt > KEYS_TTL_MS || !keys.has(kid);
+    if (due && now - triedAt > REFETCH_MIN_MS) {
       pending ??= refresh().finally(() => {
         pending = undefined;
       });
-      await pending;
+      try {
+        await pending;
+      } catch (error) {
+        if (keys.size === 0) throw error;
+      }
     }
+    if (keys.size === 0) throw new Error("no Access keys");
     return keys.get(kid);
   };
 
@@ -127,12 +141,18 @@ export function createAccessVerifier(options: AccessVerifierOptions) {
         return { ok: false, reason: "keys_unavailable" };
       }
       if (key === undefined) return { ok: false, reason: "unknown_key" };
-      const valid = await crypto.subtle.verify(
-        "RSASSA-PKCS1-v1_5",
-        key,
-        base64UrlBytes(signaturePart),
-        new TextEncoder().encode(`${headerPart}.${claimsPart}`),
-      );
+      let valid = false;
+      try {
+        valid = await crypto.subtle.verify(
+          "RSASSA-PKCS1-v1_5",
+          key,
+          base64UrlBytes(signaturePart),
+          new TextEncoder().encode(`${headerPart}.${claimsPart}`),
+        );
+      } catch {
+        // A signature that is not base64url: atob throws, and that must be a refusal, not a 500.
+        return { ok: false, reason: "malformed" };
+      }
       if (!valid) return { ok: false, reason: "bad_signature" };
       const { aud, iss, exp, nbf } = claims.data;
       const audiences = Array.isArray(aud) ? aud : [aud];

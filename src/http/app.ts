@@ -1,14 +1,23 @@
 /** The Worker's HTTP surface: the webhook, health checks, and — for operators — the status page and /api. */
 import { Hono } from "hono";
-import { setCookie } from "hono/cookie";
+import { deleteCookie, setCookie } from "hono/cookie";
+import { NONCE, secureHeaders } from "hono/secure-headers";
 import { loadConfig, secretValues } from "../config.ts";
 import { createLogger, errorFields } from "../log.ts";
 import { collectStatus } from "../status/collect.ts";
 import { createApi } from "./api.ts";
 import type { AppEnv, AppOptions } from "./context.ts";
 import { healthHandler } from "./health.ts";
-import { createOperatorAuth, SESSION_COOKIE, sameSecret, sessionValue } from "./operator-auth.ts";
-import { renderLoginPage, renderStatusPage } from "./status-page.ts";
+import {
+  createOperatorAuth,
+  SESSION_COOKIE,
+  SESSION_COOKIE_OPTIONS,
+  sameSecret,
+  sessionValue,
+} from "./operator-auth.ts";
+import { scrubSecrets } from "./scrub.ts";
+import { renderLoginPage } from "./status-page/login.ts";
+import { renderStatusPage } from "./status-page/page.ts";
 import { createWebhookHandler } from "./webhook.ts";
 
 export function createApp(options: AppOptions = {}) {
@@ -28,36 +37,65 @@ export function createApp(options: AppOptions = {}) {
   app.all("/webhook", (c) => c.json({ error: "use POST" }, 405, { allow: "POST" }));
   app.get("/healthz", healthHandler);
 
+  // Operator pages: only our own inline style and script (by nonce), no framing (the pause button is a target),
+  // nothing sent to other sites. /api answers JSON only; both go through the secret scrubber.
+  const pageHeaders = secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'none'"],
+      scriptSrc: [NONCE],
+      styleSrc: [NONCE],
+      connectSrc: ["'self'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+      baseUri: ["'none'"],
+    },
+    strictTransportSecurity: false,
+    xFrameOptions: "DENY",
+  });
+  app.use("/status", scrubSecrets, pageHeaders);
+  app.use("/status/*", scrubSecrets, pageHeaders);
+  app.use("/api/*", scrubSecrets);
+
   // The sign-in form exists only where a STATUS_TOKEN (and not Cloudflare Access) guards the page.
+  const signInToken = (env: Env): string | undefined => {
+    const operator = loadConfig(env).operator;
+    return operator.ok && operator.value.access === undefined ? operator.value.statusToken : undefined;
+  };
   app.get("/status/login", (c) => {
-    const operator = loadConfig(c.env).operator;
-    if (!operator.ok || operator.value.access !== undefined || operator.value.statusToken === undefined) {
-      return c.json({ error: "not found" }, 404);
-    }
-    return c.html(renderLoginPage(false));
+    if (signInToken(c.env) === undefined) return c.json({ error: "not found" }, 404);
+    return c.html(renderLoginPage({ failed: false, nonce: c.get("secureHeadersNonce") ?? "" }));
   });
   app.post("/status/login", async (c) => {
-    const operator = loadConfig(c.env).operator;
-    const token = operator.ok && operator.value.access === undefined ? operator.value.statusToken : undefined;
+    const token = signInToken(c.env);
     if (token === undefined) return c.json({ error: "not found" }, 404);
     const form = await c.req.parseBody().catch(() => ({}));
     const given = Reflect.get(form, "token");
     if (typeof given !== "string" || !(await sameSecret(given, token))) {
       c.var.log.info("status sign-in refused");
-      return c.html(renderLoginPage(true), 401);
+      return c.html(renderLoginPage({ failed: true, nonce: c.get("secureHeadersNonce") ?? "" }), 401);
     }
-    setCookie(c, SESSION_COOKIE, await sessionValue(token), {
-      httpOnly: true,
-      secure: true,
-      sameSite: "Strict",
-      path: "/",
-      maxAge: 8 * 60 * 60,
-    });
+    setCookie(c, SESSION_COOKIE, await sessionValue(token), SESSION_COOKIE_OPTIONS);
     return c.redirect("/status", 303);
   });
-  app.get("/status", operators.page, async (c) =>
-    c.html(renderStatusPage(await collectStatus(c.env, now()))),
-  );
+  app.post("/status/logout", (c) => {
+    if (signInToken(c.env) === undefined) return c.json({ error: "not found" }, 404);
+    deleteCookie(c, SESSION_COOKIE, { path: "/", secure: true });
+    return c.redirect("/status/login", 303);
+  });
+  app.get("/status", operators.page, async (c) => {
+    const refresh = Number(c.req.query("refresh"));
+    return c.html(
+      renderStatusPage({
+        report: await collectStatus(c.env, now()),
+        identity: c.var.operator ?? "unknown",
+        nonce: c.get("secureHeadersNonce") ?? "",
+        // Bounded: a reload every second from a forgotten tab would cost a ledger read per owner each time.
+        ...(Number.isFinite(refresh) && refresh > 0
+          ? { refreshSeconds: Math.max(10, Math.round(refresh)) }
+          : {}),
+      }),
+    );
+  });
   app.use("/api/*", operators.api);
   app.route("/api", createApi({ now }));
 

@@ -15,6 +15,17 @@ import { type AccessVerifier, createAccessVerifier } from "./access-jwt.ts";
 import type { AppEnv } from "./context.ts";
 
 export const SESSION_COOKIE = "aom_status";
+/**
+ * HttpOnly (no script reads it), SameSite=Strict (no other site's page sends it), Secure (browsers also keep a
+ * Secure cookie from http://localhost, so `wrangler dev` works), for a working day.
+ */
+export const SESSION_COOKIE_OPTIONS = {
+  httpOnly: true,
+  secure: true,
+  sameSite: "Strict",
+  path: "/",
+  maxAge: 8 * 60 * 60,
+} as const;
 const encoder = new TextEncoder();
 
 /** The cookie's value: an HMAC of the token (the token itself never sits in a cookie). */
@@ -50,7 +61,7 @@ export type OperatorMode = "access" | "token" | "none";
 
 export type OperatorCheck =
   | { ok: true; identity: string }
-  | { ok: false; status: 401 | 403 | 404 | 500; error: string; reason: string; mode: OperatorMode };
+  | { ok: false; status: 401 | 403 | 404 | 500 | 503; error: string; reason: string; mode: OperatorMode };
 
 export function createOperatorAuth(options: { fetch: typeof fetch; now: () => number }) {
   const verifiers = new Map<string, AccessVerifier>();
@@ -79,21 +90,32 @@ export function createOperatorAuth(options: { fetch: typeof fetch; now: () => nu
     if (access !== undefined) {
       const result = await verifierFor(access).verify(c.req.header("cf-access-jwt-assertion"));
       if (result.ok) return { ok: true, identity: result.identity };
-      return result.reason === "missing"
-        ? {
-            ok: false,
-            status: 401,
-            error: "sign in through Cloudflare Access",
-            reason: result.reason,
-            mode: "access",
-          }
-        : {
-            ok: false,
-            status: 403,
-            error: "the Access token was refused",
-            reason: result.reason,
-            mode: "access",
-          };
+      if (result.reason === "missing") {
+        return {
+          ok: false,
+          status: 401,
+          error: "sign in through Cloudflare Access",
+          reason: result.reason,
+          mode: "access",
+        };
+      }
+      // Our side of the check failed (Access's keys could not be fetched): not the caller's fault, and worth a retry.
+      if (result.reason === "keys_unavailable") {
+        return {
+          ok: false,
+          status: 503,
+          error: "Cloudflare Access's keys could not be fetched; try again",
+          reason: result.reason,
+          mode: "access",
+        };
+      }
+      return {
+        ok: false,
+        status: 403,
+        error: "the Access token was refused",
+        reason: result.reason,
+        mode: "access",
+      };
     }
     if (statusToken === undefined) {
       return { ok: false, status: 404, error: "not found", reason: "disabled", mode: "none" };
@@ -145,6 +167,8 @@ export function createOperatorAuth(options: { fetch: typeof fetch; now: () => nu
       }
       c.set("operator", result.identity);
       await next();
+      // What an operator sees is the deployment's live state: never kept by a browser or a cache on the way.
+      c.header("cache-control", "no-store");
     };
 
   return { check, page: guard("page"), api: guard("api") };

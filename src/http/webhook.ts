@@ -13,6 +13,7 @@ import { errorFields, type LogFields } from "../log.ts";
 import type { AppEnv, AppOptions } from "./context.ts";
 import { readBody } from "./body.ts";
 import { firstSighting, hookSighting } from "./hooks.ts";
+import { rememberOwner } from "./owners.ts";
 import { checkSignature } from "./signature.ts";
 
 type Payload = { ok: true; text: string } | { ok: false; status: 400 | 415; error: string };
@@ -147,6 +148,7 @@ export function createWebhookHandler(options: Required<Pick<AppOptions, "now">>)
       log.error("queue send failed", { ...fields, ...errorFields(error) });
       return reply(503, { error: "could not queue the job; redeliver it later" });
     }
+    rememberOwner(c, job.repository.owner.login, receivedAt);
     return reply(202, { queued: job.workflow_job.id, kind });
   };
 }

@@ -36,6 +36,8 @@ export interface OwnerSummary {
   runners: RunnerRecord[];
   /** Jobs that failed in the last day, newest first. */
   failures: JobRecord[];
+  /** Jobs that finished or were cancelled in the last day, newest first: otherwise a cancelled job vanishes. */
+  ended: JobRecord[];
   samples: StageSample[];
   daily: DailyRow[];
   /** Sandbox seconds of runners still in flight (the daily rows count runners once gone). */
@@ -79,6 +81,11 @@ export function summarize(
      ORDER BY ended_at DESC LIMIT 50`,
     input.now - DAY_MS,
   );
+  const ended = jobs(
+    `SELECT ${JOB_COLUMNS} FROM jobs WHERE ended_at IS NOT NULL AND ended_at >= ? AND state IN ('finished', 'cancelled')
+     ORDER BY ended_at DESC LIMIT 50`,
+    input.now - DAY_MS,
+  );
   const recent = jobs(
     `SELECT ${JOB_COLUMNS} FROM jobs WHERE received_at >= ? ORDER BY received_at DESC LIMIT 2000`,
     input.now - DAY_MS,
@@ -98,6 +105,7 @@ export function summarize(
     waiting: waitingByReason(sql),
     runners,
     failures,
+    ended,
     samples: recent.map(sampleOf),
     daily: dailyRows(sql, dayOf(input.now - 30 * DAY_MS)),
     liveSandboxSeconds,

@@ -67,6 +67,7 @@ export async function collectStatus(env: Env, now: number): Promise<StatusReport
       waiting: summary.waiting,
       runners: summary.runners,
       failures: summary.failures,
+      ended: summary.ended,
     })),
     latency: { hour: latencyOf(samples, now - HOUR_MS), day: latencyOf(samples, now - DAY_MS) },
     cost: costOf(summaries, dispatch?.runner ?? { cpu: 0, memoryMiB: 0 }, prices, dayOf(now)),

@@ -15,6 +15,16 @@ const SECRETS = [
   "STATUS_TOKEN",
 ] as const;
 
+/** A URL as shown: without any user or password someone put in it. */
+function shown(url: string): string {
+  if (!URL.canParse(url)) return url;
+  const parsed = new URL(url);
+  if (parsed.username === "" && parsed.password === "") return url;
+  parsed.username = "";
+  parsed.password = "";
+  return parsed.toString().replace(/\/$/, "");
+}
+
 export function configSummary(env: Env, config: Config): { name: string; value: string }[] {
   const rows: { name: string; value: string }[] = [];
   const add = (name: string, value: string | number | boolean | null | undefined) =>
@@ -27,12 +37,17 @@ export function configSummary(env: Env, config: Config): { name: string; value: 
   }
   if (config.dispatch.ok) {
     const { github, modal, runner, lifecycle, pacing, paused } = config.dispatch.value;
-    add("GitHub API", github.apiUrl);
+    add("GitHub API", shown(github.apiUrl));
     add("GitHub auth", github.auth.kind === "token" ? "PAT" : `App ${github.auth.appId}`);
     add("RUNNER_SCOPE", github.runnerScope);
     add("RUNNER_GROUP_ID", github.runnerGroupId);
     add("RUNNER_VERSION", github.runnerVersion);
-    add("Modal", modal.mode === "direct" ? `direct (${modal.serverUrl})` : `launcher (${modal.launcherUrl})`);
+    add(
+      "Modal",
+      modal.mode === "direct"
+        ? `direct (${shown(modal.serverUrl)})`
+        : `launcher (${shown(modal.launcherUrl)})`,
+    );
     add("MODAL_APP_NAME", modal.appName);
     add("MODAL_ENVIRONMENT", modal.environment ?? "default");
     add("RUNNER_IMAGE", runner.image ?? "official image of RUNNER_VERSION");

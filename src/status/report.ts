@@ -40,6 +40,7 @@ export interface OwnerReport {
   waiting: OwnerSummary["waiting"];
   runners: RunnerRecord[];
   failures: JobRecord[];
+  ended: JobRecord[];
 }
 
 export interface StatusReport {
@@ -84,6 +85,16 @@ export function perSandboxSecond(
   return (
     runner.cpu * prices.cpuCoreSecond + (runner.memoryMiB / 1024) * prices.memoryGibSecond + prices.gpuSecond
   );
+}
+
+/**
+ * What one job's sandbox cost so far, at the configured size: from the sandbox request to the job's end (or now).
+ * An estimate — a sandbox may outlive its job a little, or serve another — and null without a sandbox.
+ */
+export function estimatedJobUsd(job: JobRecord, now: number, usdPerSandboxSecond: number): number | null {
+  if (job.sandboxCreatedAt === null) return null;
+  const end = job.endedAt ?? job.completedAt ?? now;
+  return (Math.max(0, end - job.sandboxCreatedAt) / 1000) * usdPerSandboxSecond;
 }
 
 export function costOf(
