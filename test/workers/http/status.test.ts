@@ -11,12 +11,25 @@ import { controlFor } from "../../../src/ledger/control.ts";
 import type { StatusReport } from "../../../src/status/report.ts";
 import {
   deliverQueued,
+  github,
   ledgerRecord,
   sandboxes,
   uniqueRepository,
   waitForState,
 } from "../../support/dispatch.ts";
-import { queuedMessage, runMessages } from "../../support/lifecycle.ts";
+import {
+  dispatched as dispatchedAgo,
+  eventually,
+  freshRepository,
+  ledgerOf,
+  lifecycleMessage,
+  MINUTE,
+  queuedMessage,
+  reconcile,
+  registration,
+  runMessages,
+  sandboxOf,
+} from "../../support/lifecycle.ts";
 import { operatorApp, operatorRequest, STATUS_TOKEN, TOKEN_VARS } from "../../support/operator.ts";
 import { deliverJobEvent, jobRow, tableOf } from "../../support/status-page.ts";
 import { withVars } from "../../support/vars.ts";
@@ -216,5 +229,37 @@ describe("pause and resume", () => {
     expect(await (await post("/api/resume")).json()).toMatchObject({ paused: false, released: 1 });
     await waitForState(repository, jobId, ["started"]);
     expect(await page()).toContain('id="running"');
+  });
+
+  it("with terminateIdle: idle runners are deregistered, then terminated; busy ones finish; their jobs wait for the resume", async () => {
+    const repository = freshRepository();
+    const idle = await dispatchedAgo(repository);
+    const busy = await dispatchedAgo(repository);
+    await github().updateRunner(busy.runner.runnerId ?? 0, { busy: true, jobId: busy.message.job.id });
+    await runMessages([lifecycleMessage(busy.message, "in_progress", { runnerName: busy.runnerName })]);
+
+    const paused: { paused: boolean; retiring: number } = await (
+      await post("/api/pause", '{"terminateIdle": true}')
+    ).json();
+    expect(paused.paused).toBe(true);
+    expect(paused.retiring).toBeGreaterThanOrEqual(1);
+    await eventually(async () => {
+      expect(await registration(idle.runnerName)).toBeUndefined();
+      expect(await sandboxes().terminated()).toContain(idle.runner.sandboxId);
+    });
+    expect(await registration(busy.runnerName)).toMatchObject({ busy: true });
+    expect((await sandboxOf(busy.runnerName))?.running).toBe(true);
+
+    // Minutes later GitHub still has the idle runner's job queued: its next runner waits for the resume.
+    const next = `modal-${idle.message.job.id}-2`;
+    await reconcile(repository, Date.now() + 4 * MINUTE);
+    await eventually(async () =>
+      expect(await ledgerOf(repository).getJob(idle.message.job.id)).toMatchObject({ waitReason: "paused" }),
+    );
+    expect(await registration(next)).toBeUndefined();
+
+    expect(await (await post("/api/resume")).json()).toMatchObject({ paused: false });
+    await eventually(async () => expect((await sandboxOf(next))?.running).toBe(true));
+    expect(await registration(busy.runnerName)).toMatchObject({ busy: true });
   });
 });
