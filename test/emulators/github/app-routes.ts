@@ -1,12 +1,12 @@
 /**
  * The App's own endpoints, which take its JWT and nothing else (GitHub answers a token with 401 "A JSON web
- * token could not be decoded"): the installation-token exchange and the installation on a repository's owner or
- * on an organization. Also the manifest conversion, which takes no credentials at all.
+ * token could not be decoded"): the App itself, the installation-token exchange and the installation on a
+ * repository's owner or on an organization. Also the manifest conversion, which takes no credentials at all.
  */
 import { type ApiRequest, type ApiResponse, jwtRequired, notFound, type Route } from "./api.ts";
 import { iso } from "./bodies.ts";
 import { convertManifest } from "./manifest.ts";
-import { accountJson } from "./repository-bodies.ts";
+import { accountJson, appJson } from "./repository-bodies.ts";
 import {
   accountOf,
   type InstallationRecord,
@@ -40,6 +40,25 @@ function createInstallationToken(request: ApiRequest): ApiResponse {
       expires_at: iso(expiresAt),
       permissions: installation.permissions ?? DEFAULT_PERMISSIONS,
       repository_selection: "all",
+    },
+  };
+}
+
+/** `GET /app`: the App its JWT names, with `installations_count` (given only to the App about itself). */
+function getApp(request: ApiRequest): ApiResponse {
+  const { identity, ns } = request;
+  if (identity.kind !== "app") return jwtRequired();
+  const app = ns.apps.get(identity.appId);
+  if (app === undefined) return jwtRequired();
+  const installations = [...ns.installations.values()].filter(
+    (installation) => installation.appId === app.id,
+  );
+  return {
+    status: 200,
+    body: {
+      ...appJson(ns, app, request.base),
+      permissions: app.permissions ?? DEFAULT_PERMISSIONS,
+      installations_count: installations.length,
     },
   };
 }
@@ -103,6 +122,7 @@ function getOrgInstallation(request: ApiRequest): ApiResponse {
 }
 
 export const APP_ROUTES: Route[] = [
+  { method: "GET", template: "/app", handle: getApp },
   {
     method: "POST",
     template: "/app/installations/{installation_id}/access_tokens",

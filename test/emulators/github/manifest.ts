@@ -11,10 +11,9 @@
  */
 import type { ApiResponse } from "./api.ts";
 import { generateAppKeyPair } from "./app-keys.ts";
-import { base64, iso } from "./bodies.ts";
 import type { Permissions } from "./control.ts";
 import { type Manifest, validateManifest } from "./manifest-rules.ts";
-import { accountJson } from "./repository-bodies.ts";
+import { accountJson, appJson } from "./repository-bodies.ts";
 import { type AccountType, accountOf, type Namespace, nowOf, organizationExists } from "./state.ts";
 
 export interface ManifestCode {
@@ -112,7 +111,7 @@ async function registerApp(ns: Namespace, entry: ManifestCode, base: string) {
   const id = ns.nextEntityId++;
   const clientId = `Iv23li${randomHex(7)}`;
   const permissions = { metadata: "read", ...manifest.permissions };
-  ns.apps.set(id, {
+  const app = {
     id,
     clientId,
     publicKey: keys.publicKey,
@@ -122,7 +121,8 @@ async function registerApp(ns: Namespace, entry: ManifestCode, base: string) {
     permissions: installationPermissions(permissions),
     events: manifest.events,
     createdAt: now,
-  });
+  };
+  ns.apps.set(id, app);
   const webhookSecret = manifest.hookUrl === undefined ? null : randomHex(20);
   if (manifest.hookUrl !== undefined && manifest.hookActive) {
     const hookId = ns.nextEntityId++;
@@ -148,19 +148,12 @@ async function registerApp(ns: Namespace, entry: ManifestCode, base: string) {
     });
   }
   return {
-    id,
-    slug: slugOf(name),
-    node_id: base64(`A_${id}`),
-    client_id: clientId,
+    ...appJson(ns, app, base),
+    // The manifest's own words: its description and URL, and permissions as asked (`admin` included).
     owner: accountJson(ns, entry.owner, base),
-    name,
     description: manifest.description ?? null,
     external_url: manifest.url,
-    html_url: `https://github.com/apps/${slugOf(name)}`,
-    created_at: iso(now),
-    updated_at: iso(now),
     permissions,
-    events: manifest.events,
     client_secret: randomHex(20),
     webhook_secret: webhookSecret,
     pem: keys.pkcs1,

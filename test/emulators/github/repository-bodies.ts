@@ -1,10 +1,10 @@
 /**
- * Accounts and repositories as GitHub embeds them in other objects: `simple-user` for an owner, and
+ * Accounts, Apps and repositories as GitHub shows them: `simple-user` for an owner, `integration` for an App, and
  * `minimal-repository` for a workflow run's repository and a webhook payload's. Every URL field GitHub marks
  * required is there; they point at the emulator.
  */
-import { base64, simpleUser } from "./bodies.ts";
-import { accountOf, type Namespace, type RepositoryRecord } from "./state.ts";
+import { base64, iso, simpleUser } from "./bodies.ts";
+import { type AppRecord, accountOf, type Namespace, type RepositoryRecord } from "./state.ts";
 
 export function accountJson(ns: Namespace, login: string, base: string) {
   const account = accountOf(ns, login);
@@ -18,6 +18,29 @@ export function accountJson(ns: Namespace, login: string, base: string) {
     url,
     repos_url: `${url}/repos`,
     events_url: `${url}/events`,
+  };
+}
+
+/** Who a seeded App without installations belongs to: GitHub always names an owner, the seed did not. */
+const UNKNOWN_APP_OWNER = "app-owner";
+
+/** GitHub's `integration`: an App as `GET /app` and the manifest conversion describe it. */
+export function appJson(ns: Namespace, app: AppRecord, base: string) {
+  const html = `https://github.com/apps/${app.slug}`;
+  return {
+    id: app.id,
+    slug: app.slug,
+    node_id: base64(`A_${app.id}`),
+    ...(app.clientId === undefined ? {} : { client_id: app.clientId }),
+    owner: accountJson(ns, app.owner === "" ? UNKNOWN_APP_OWNER : app.owner, base),
+    name: app.name,
+    description: null,
+    external_url: html,
+    html_url: html,
+    created_at: iso(app.createdAt),
+    updated_at: iso(app.createdAt),
+    permissions: app.permissions ?? {},
+    events: app.events,
   };
 }
 
