@@ -43,6 +43,8 @@ export interface RunnerApi {
   createJitConfig(input: JitRequest): Promise<CreatedJitConfig>;
   /** Every runner of the scope, all pages; with `name`, GitHub's exact-name filter. */
   list(operation: string, scope: RunnerScope, name?: string): Promise<Runner[]>;
+  /** How many runners the scope has: one page of one runner, GitHub's `total_count`. */
+  count(scope: RunnerScope): Promise<number>;
   get(scope: RunnerScope, runnerId: number): Promise<Runner | undefined>;
   delete(scope: RunnerScope, runnerId: number): Promise<DeleteRunnerResult>;
 }
@@ -115,6 +117,20 @@ export function createRunnerApi(send: Send, options: { baseUrl: string; logger: 
         maxPages: MAX_PAGES,
         logger: options.logger,
       });
+    },
+
+    async count(scope) {
+      const query = { per_page: 1 };
+      const result = await send(spec("countRunners", scope), (request) =>
+        scope.kind === "repo"
+          ? request("GET /repos/{owner}/{repo}/actions/runners", {
+              owner: scope.owner,
+              repo: scope.repo,
+              ...query,
+            })
+          : request("GET /orgs/{org}/actions/runners", { org: scope.org, ...query }),
+      );
+      return parseResponse(RunnerListSchema, "countRunners", result.data).total_count;
     },
 
     async get(scope, runnerId) {
