@@ -67,6 +67,8 @@ export interface Rpc {
     schema?: z.ZodMiniType<unknown>,
     options?: CallOptions,
   ): Promise<T>;
+  /** Gets an auth token (AuthTokenGet), or keeps the cached one: proves the token id and secret. */
+  authenticate(): Promise<void>;
   /** A server-streaming call: one attempt, all items (the caller polls again as the SDK does). */
   stream<T>(
     method: string,
@@ -274,5 +276,11 @@ export function createRpc(options: RpcOptions): Rpc {
     }
   };
 
-  return { unary, stream };
+  return {
+    unary,
+    stream,
+    async authenticate() {
+      await auth.get();
+    },
+  };
 }
