@@ -130,6 +130,7 @@ describe("a misconfigured Worker", () => {
     expect(await response.json()).toEqual({
       ok: false,
       problems: ["WEBHOOK_SECRET is required", "MODAL_TOKEN_ID is required"],
+      warnings: ["neither STATUS_TOKEN nor Cloudflare Access is set: the status page and /api are off"],
     });
   });
 
@@ -168,10 +169,16 @@ describe("a misconfigured Worker", () => {
 });
 
 describe("the deployed Worker", () => {
-  it("is healthy with the test configuration", async () => {
+  it("is healthy with the test configuration, and says what it warns about", async () => {
     const response = await exports.default.fetch("https://w.example/healthz");
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ ok: true });
+    expect(await response.json()).toEqual({
+      ok: true,
+      warnings: [
+        "ALLOWED_REPOS is empty: every repository that can reach this webhook may start runners",
+        "neither STATUS_TOKEN nor Cloudflare Access is set: the status page and /api are off",
+      ],
+    });
   });
 
   it("refuses an unsigned delivery", async () => {
