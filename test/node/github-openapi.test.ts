@@ -14,7 +14,7 @@ import { githubEmulator } from "../emulators/github/control-client.ts";
 import { APP_PERMISSION_LEVELS, WEBHOOK_EVENTS } from "../emulators/github/manifest-rules.ts";
 import { ROUTES } from "../emulators/github/routes.ts";
 import { loadOpenApi, type OpenApi } from "./openapi.ts";
-import { appJwt } from "./support/github.ts";
+import { appJwt, appKeys } from "./support/github.ts";
 
 const JIT_REPO = "/repos/{owner}/{repo}/actions/runners/generate-jitconfig";
 const JIT_ORG = "/orgs/{org}/actions/runners/generate-jitconfig";
@@ -380,11 +380,7 @@ describe("what the emulator answers for runs, installations, hooks and manifests
 
   it("the App itself to its JWT, and the refusal of anything else", async () => {
     const ns = emulator("app");
-    const { publicKey, privateKey } = generateKeyPairSync("rsa", {
-      modulusLength: 2048,
-      publicKeyEncoding: { type: "spki", format: "pem" },
-      privateKeyEncoding: { type: "pkcs1", format: "pem" },
-    });
+    const { publicKey, privateKey } = appKeys();
     await ns.seed({
       apps: [
         { id: 4, clientId: "Iv23liItself", publicKey },
