@@ -8,7 +8,7 @@
 import type { RepoPattern } from "../config.ts";
 import type { AppInfo, GitHubClient, Installation } from "../github/client.ts";
 import { type CheckResult, failed, passed } from "./check.ts";
-import { checkRunnerAccess, githubFailure, registrationPermission } from "./github.ts";
+import { checkRunnerAccess, githubFailure, registrationPermission } from "./github-access.ts";
 import { type AppAuth, appKeyProblem } from "./private-key.ts";
 import { MAX_TARGETS, ownerOf, type Targets, targetsNote } from "./targets.ts";
 

@@ -5,7 +5,7 @@
  */
 import type { GitHubClient, RateLimitInfo } from "../github/client.ts";
 import { type CheckResult, passed } from "./check.ts";
-import { checkRunnerAccess, githubFailure } from "./github.ts";
+import { checkRunnerAccess, githubFailure } from "./github-access.ts";
 import { type Targets, targetsNote } from "./targets.ts";
 
 const TOKEN_FIX =

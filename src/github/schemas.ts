@@ -101,7 +101,7 @@ export const ReleaseSchema = z.object({
 });
 
 /** GitHub permission names and levels, e.g. `administration: write` (`read`, `write`, `admin`). */
-export const PermissionsSchema = z.record(z.string(), z.string());
+const PermissionsSchema = z.record(z.string(), z.string());
 
 export const InstallationTokenSchema = z.object({
   token: z.string().check(z.minLength(1)),
