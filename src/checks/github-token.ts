@@ -11,11 +11,16 @@ import { type Targets, targetsNote } from "./targets.ts";
 const TOKEN_FIX =
   "GITHUB_TOKEN is wrong, expired or revoked: create a new one (classic with the repo scope, plus admin:org for RUNNER_SCOPE=org; or fine-grained with the permission the README names) and set it with `wrangler secret put GITHUB_TOKEN`";
 
-function describeToken(fineGrained: boolean, rate: RateLimitInfo): string {
+/** GitHub's prefix of fine-grained personal access tokens (classic ones start `ghp_`). */
+const FINE_GRAINED_PREFIX = "github_pat_";
+
+function describeToken(token: string, rate: RateLimitInfo): string {
   // Fine-grained tokens say nothing of their permissions; classic ones list their scopes in `x-oauth-scopes`.
-  if (fineGrained) return "a fine-grained token";
-  if (rate.scopes === undefined) return "a token";
-  return `a classic token with the scopes ${rate.scopes.length === 0 ? "(none)" : rate.scopes.join(", ")}`;
+  if (token.startsWith(FINE_GRAINED_PREFIX)) return "a fine-grained token";
+  if (rate.scopes !== undefined) {
+    return `a classic token with the scopes ${rate.scopes.length === 0 ? "(none)" : rate.scopes.join(", ")}`;
+  }
+  return token.startsWith("ghp_") ? "a classic token" : "a token";
 }
 
 export async function checkToken(
@@ -30,11 +35,11 @@ export async function checkToken(
   } catch (error) {
     return [githubFailure("github.token", error, { unauthenticated: TOKEN_FIX })];
   }
-  const fineGrained = token.startsWith("github_pat_");
   const accepted = passed(
     "github.token",
-    `GitHub accepts GITHUB_TOKEN, ${describeToken(fineGrained, rate)}; ${rate.remaining} of its ${rate.limit} calls an hour are left${targetsNote(kind, targets)}`,
+    `GitHub accepts GITHUB_TOKEN, ${describeToken(token, rate)}; ${rate.remaining} of its ${rate.limit} calls an hour are left${targetsNote(kind, targets)}`,
   );
+  const fineGrained = token.startsWith(FINE_GRAINED_PREFIX);
   const access = await Promise.all(
     targets.scopes.map((scope) => checkRunnerAccess(client, scope, { kind: "token", fineGrained })),
   );

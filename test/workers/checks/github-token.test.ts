@@ -55,6 +55,7 @@ describe("GitHub checks with a PAT", () => {
       const answer = await healthApp().deep(setup.env);
       expect(answer.status).toBe(200);
       expect(names(answer)).toEqual(["config", "github.token", "modal.auth", "modal.app"]);
+      expect(check(answer, "github.token").detail).toContain("GitHub accepts GITHUB_TOKEN, a classic token;");
       expect(check(answer, "github.token").detail).toContain(
         "only the credential itself was checked: add the owner/repo entries",
       );
