@@ -135,9 +135,31 @@ export const repoPatterns = () => {
   );
 };
 
-const RUNNER_VERSION = /^v?\d+\.\d+\.\d+$/;
+/**
+ * The oldest actions/runner release GitHub lets register or re-register. From GitHub's 2026 changelog on
+ * self-hosted runner version enforcement: 2.329.0 or later, fully enforced from 25 September 2026 on github.com
+ * (31 July on GHE.com with data residency), after brownouts. A pinned version below it is a configuration
+ * problem, not a warning: GitHub would refuse every runner, so jobs wait in the ledger until RUNNER_VERSION is
+ * fixed instead of failing one by one. (The other rule, a release at most 30 days behind the newest, cannot be
+ * judged offline and is left to GitHub.)
+ */
+export const MIN_RUNNER_VERSION = "2.329.0";
+
+const RUNNER_VERSION = /^v?(\d+)\.(\d+)\.(\d+)$/;
+
+/** Whether `a` is older than `b`, both `major.minor.patch`. */
+function olderVersion(a: string, b: string): boolean {
+  const [x, y] = [a.split(".").map(Number), b.split(".").map(Number)];
+  for (let i = 0; i < 3; i++) {
+    const difference = (x[i] ?? 0) - (y[i] ?? 0);
+    if (difference !== 0) return difference < 0;
+  }
+  return false;
+}
+
 export const runnerVersion = () => {
   const message = "must be latest or a runner version such as 2.330.0";
+  const tooOld = `is older than ${MIN_RUNNER_VERSION}, the oldest runner GitHub registers: use latest or ${MIN_RUNNER_VERSION} or newer`;
   return z.pipe(
     text(message),
     z.transform((value, ctx) => {
@@ -146,7 +168,11 @@ export const runnerVersion = () => {
         ctx.issues.push({ code: "custom", message, input: undefined });
         return "latest";
       }
-      return value.replace(/^v/, "");
+      const version = value.replace(/^v/, "");
+      if (olderVersion(version, MIN_RUNNER_VERSION)) {
+        ctx.issues.push({ code: "custom", message: tooOld, input: undefined });
+      }
+      return version;
     }),
   );
 };

@@ -19,6 +19,8 @@ export interface InstallationToken {
   token: string;
   /** Milliseconds since the epoch. */
   expiresAt: number;
+  /** What GitHub granted the token (permission name → level), as the exchange answered. */
+  permissions: Readonly<Record<string, string>>;
 }
 
 export interface AppTokenSourceOptions {
@@ -30,8 +32,10 @@ export interface AppTokenSourceOptions {
 }
 
 export interface AppTokenSource {
-  /** A valid token for the installation; `cached` says whether it came from the cache. */
-  token(installationId: number): Promise<{ token: string; cached: boolean }>;
+  /** A valid token for the installation and what it may do; `cached` says whether it came from the cache. */
+  token(
+    installationId: number,
+  ): Promise<{ token: string; cached: boolean; permissions: InstallationToken["permissions"] }>;
   /** Forgets a token GitHub refused (revoked, or the installation was removed and re-added). */
   invalidate(installationId: number, token: string): void;
   /** A JWT that authenticates as the App itself. */
@@ -70,14 +74,15 @@ export function createAppTokenSource(options: AppTokenSourceOptions): AppTokenSo
       }
       const cached = tokens.get(installationId);
       if (cached !== undefined && options.now() < cached.expiresAt - TOKEN_REFRESH_MARGIN_MS) {
-        return { token: cached.token, cached: true };
+        return { token: cached.token, cached: true, permissions: cached.permissions };
       }
       let inFlight = pending.get(installationId);
       if (inFlight === undefined) {
         inFlight = exchange(installationId).finally(() => pending.delete(installationId));
         pending.set(installationId, inFlight);
       }
-      return { token: (await inFlight).token, cached: false };
+      const issued = await inFlight;
+      return { token: issued.token, cached: false, permissions: issued.permissions };
     },
     invalidate(installationId, token) {
       if (tokens.get(installationId)?.token === token) tokens.delete(installationId);

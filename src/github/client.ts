@@ -1,7 +1,8 @@
 /**
  * The GitHub side of a runner's life: a just-in-time config to start it, lookups to find it, a delete to remove
  * it, the job it was meant for, and the runner release to run; and for reconciling, a run's jobs, a repository's
- * runs, where the App is installed, and webhook delivery logs with redelivery. PAT or GitHub App auth
+ * runs, where the App is installed, and webhook delivery logs with redelivery; and for the deep health check, calls
+ * that prove credentials without changing anything (probes.ts, a runner count). PAT or GitHub App auth
  * (credentials.ts); every response parsed with zod (schemas.ts); every failure a `RetryableError` or
  * `PermanentError` (errors.ts); every rate-limit report passed to `onRateLimit` (rate-limit.ts).
  */
@@ -16,6 +17,7 @@ import {
 } from "./hook-deliveries.ts";
 import { getOrgInstallation, getRepoInstallation, type Installation } from "./installations.ts";
 import { generateJitConfig, type JitConfigResult } from "./jit.ts";
+import { type AppInfo, getApp, getRateLimit, type RateLimitInfo } from "./probes.ts";
 import type { RateLimitSignal } from "./rate-limit.ts";
 import { createRunnerApi, type DeleteRunnerResult, type JitRequest } from "./runners.ts";
 import { actionsPermission, type ListRunsOptions, listJobsForRun, listRuns } from "./runs.ts";
@@ -35,6 +37,7 @@ import { createTransport, type OctokitRequest } from "./transport.ts";
 export type { HookDeliveryPage, HookRef, ListHookDeliveriesOptions } from "./hook-deliveries.ts";
 export type { Installation } from "./installations.ts";
 export type { JitConfigResult } from "./jit.ts";
+export type { AppInfo, RateLimitInfo } from "./probes.ts";
 export type { RateLimitSignal } from "./rate-limit.ts";
 export type { DeleteRunnerResult } from "./runners.ts";
 export type { ListRunsOptions, RunStatusFilter } from "./runs.ts";
@@ -79,6 +82,8 @@ export interface GitHubClient {
   deleteRunner(scope: RunnerScope, runnerId: number): Promise<DeleteRunnerResult>;
   /** Every runner of the scope (all pages), optionally only those whose name starts with `namePrefix`. */
   listRunners(scope: RunnerScope, options?: { namePrefix?: string }): Promise<Runner[]>;
+  /** How many runners the scope has (one call): proves read access to its runners without touching them. */
+  countRunners(scope: RunnerScope): Promise<number>;
   getJob(owner: string, repo: string, jobId: number): Promise<Job>;
   /** Every job of the run's latest attempt (all pages, to a bound). */
   listJobsForRun(owner: string, repo: string, runId: number): Promise<Job[]>;
@@ -93,6 +98,12 @@ export interface GitHubClient {
   /** Asks GitHub to send a delivery again (it answers 202 and sends it after). */
   redeliver(hook: HookRef, deliveryId: number): Promise<void>;
   getLatestRunnerRelease(): Promise<RunnerRelease>;
+  /** The App, as its own JWT sees it (`GET /app`). App auth only. */
+  getApp(): Promise<AppInfo>;
+  /** The credential's core budget (`GET /rate_limit`, which spends none of it); 401 for a refused token. */
+  getRateLimit(): Promise<RateLimitInfo>;
+  /** What this client's installation token may do, as GitHub granted it. App auth with an installation only. */
+  installationPermissions(): Promise<Readonly<Record<string, string>>>;
   /**
    * The rate-limit budget this client spends, as `onRateLimit` names it: `<API base URL>|pat:<hash>` or
    * `…|installation:<id>` (`…|app:<appId>` for an App client without an installation).
@@ -147,6 +158,8 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
 
       deleteRunner: (scope, runnerId) => runners.delete(scope, runnerId),
 
+      countRunners: (scope) => runners.count(scope),
+
       async listRunners(scope, listOptions = {}) {
         const all = await runners.list("listRunners", scope);
         const prefix = listOptions.namePrefix;
@@ -179,6 +192,12 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       redeliver: (hook, deliveryId) => hooks.redeliver(hook, deliveryId),
 
       credentialKey: () => credentials.credentialKey(installationId),
+
+      getApp: () => getApp(appSend),
+
+      getRateLimit: () => getRateLimit(send),
+
+      installationPermissions: () => credentials.installationPermissions(installationId),
 
       async getLatestRunnerRelease() {
         const spec = {

@@ -44,6 +44,8 @@ export interface Credentials {
   appSender(): Send;
   /** The budget the calls of `sender(installationId)` spend, prefixed with the API host. */
   credentialKey(installationId: number | undefined): Promise<string>;
+  /** What the installation's token may do, as GitHub granted it (exchanging one if none is cached). App only. */
+  installationPermissions(installationId: number | undefined): Promise<Readonly<Record<string, string>>>;
 }
 
 interface Credential {
@@ -98,10 +100,16 @@ export function createCredentials(options: {
             const expiresAt = Date.parse(parsed.expires_at);
             if (Number.isNaN(expiresAt)) throw badResponse("createInstallationToken");
             logger.info("github installation token issued", { installationId, expiresAt: parsed.expires_at });
-            return { token: parsed.token, expiresAt };
+            return { token: parsed.token, expiresAt, permissions: parsed.permissions };
           },
         })
       : undefined;
+
+  const missingInstallation = () =>
+    new PermanentError(
+      "GitHub App auth needs an installation id: set GITHUB_APP_INSTALLATION_ID, or pass the webhook's installation.id",
+      { service: "github", operation: "createInstallationToken", reason: "missing_installation" },
+    );
 
   let pat: Promise<string> | undefined;
   const credential = async (installationId: number | undefined, required: boolean): Promise<Credential> => {
@@ -112,10 +120,7 @@ export function createCredentials(options: {
     if (tokens === undefined) throw new Error("unreachable: App auth without a token source");
     if (installationId === undefined) {
       if (!required) return { authorization: undefined, name: "anonymous" };
-      throw new PermanentError(
-        "GitHub App auth needs an installation id: set GITHUB_APP_INSTALLATION_ID, or pass the webhook's installation.id",
-        { service: "github", operation: "createInstallationToken", reason: "missing_installation" },
-      );
+      throw missingInstallation();
     }
     const { token, cached } = await tokens.token(installationId);
     return {
@@ -164,6 +169,17 @@ export function createCredentials(options: {
         const jwt = await tokens.jwt();
         return api.send(spec(callSpec, { authorization: `Bearer ${jwt}`, name: `app:${auth.appId}` }), call);
       };
+    },
+
+    async installationPermissions(installationId) {
+      if (tokens === undefined) {
+        throw new PermanentError(
+          "GitHub installation permissions: only GitHub App auth has installations; this client has a token",
+          { service: "github", operation: "createInstallationToken", reason: "app_auth_required" },
+        );
+      }
+      if (installationId === undefined) throw missingInstallation();
+      return (await tokens.token(installationId)).permissions;
     },
 
     async credentialKey(installationId) {

@@ -15,6 +15,7 @@ import {
   toRunner,
 } from "./schemas.ts";
 import { describeScope, type RunnerScope } from "./scope.ts";
+import type { OctokitRequest } from "./transport.ts";
 
 const PER_PAGE = 100;
 /** 100 pages of 100: far more runners than one deployment starts, and a bound on a misbehaving `Link`. */
@@ -43,6 +44,8 @@ export interface RunnerApi {
   createJitConfig(input: JitRequest): Promise<CreatedJitConfig>;
   /** Every runner of the scope, all pages; with `name`, GitHub's exact-name filter. */
   list(operation: string, scope: RunnerScope, name?: string): Promise<Runner[]>;
+  /** How many runners the scope has: one page of one runner, GitHub's `total_count`. */
+  count(scope: RunnerScope): Promise<number>;
   get(scope: RunnerScope, runnerId: number): Promise<Runner | undefined>;
   delete(scope: RunnerScope, runnerId: number): Promise<DeleteRunnerResult>;
 }
@@ -51,6 +54,18 @@ export function runnerPermission(scope: RunnerScope): string {
   return scope.kind === "repo"
     ? `"Administration: read & write" on ${scope.owner}/${scope.repo} (fine-grained token or GitHub App), or the classic token scope "repo"`
     : `"Self-hosted runners: read & write" on the organization ${scope.org} (fine-grained token or GitHub App), or the classic token scope "admin:org"`;
+}
+
+/** The first page of a scope's runner list, with GitHub's query parameters (`per_page`, `name`). */
+function listPage(scope: RunnerScope, query: { per_page: number; name?: string }) {
+  return (request: OctokitRequest) =>
+    scope.kind === "repo"
+      ? request("GET /repos/{owner}/{repo}/actions/runners", {
+          owner: scope.owner,
+          repo: scope.repo,
+          ...query,
+        })
+      : request("GET /orgs/{org}/actions/runners", { org: scope.org, ...query });
 }
 
 function isStatus(error: unknown, status: number): boolean {
@@ -98,23 +113,20 @@ export function createRunnerApi(send: Send, options: { baseUrl: string; logger: 
     },
 
     async list(operation, scope, name) {
-      const query = { per_page: PER_PAGE, ...(name === undefined ? {} : { name }) };
       return collectPages({
         send,
         spec: spec(operation, scope),
         baseUrl: options.baseUrl,
-        first: (request) =>
-          scope.kind === "repo"
-            ? request("GET /repos/{owner}/{repo}/actions/runners", {
-                owner: scope.owner,
-                repo: scope.repo,
-                ...query,
-              })
-            : request("GET /orgs/{org}/actions/runners", { org: scope.org, ...query }),
+        first: listPage(scope, { per_page: PER_PAGE, ...(name === undefined ? {} : { name }) }),
         items: (data) => parseResponse(RunnerListSchema, operation, data).runners.map(toRunner),
         maxPages: MAX_PAGES,
         logger: options.logger,
       });
+    },
+
+    async count(scope) {
+      const result = await send(spec("countRunners", scope), listPage(scope, { per_page: 1 }));
+      return parseResponse(RunnerListSchema, "countRunners", result.data).total_count;
     },
 
     async get(scope, runnerId) {

@@ -100,10 +100,29 @@ export const ReleaseSchema = z.object({
   prerelease: z.boolean(),
 });
 
+/** GitHub permission names and levels, e.g. `administration: write` (`read`, `write`, `admin`). */
+const PermissionsSchema = z.record(z.string(), z.string());
+
 export const InstallationTokenSchema = z.object({
   token: z.string().check(z.minLength(1)),
   expires_at: z.string(),
+  // GitHub lists what the token may do; absent, it may do nothing we could prove.
+  permissions: z._default(PermissionsSchema, {}),
 });
+
+/** GitHub's `integration`, as `GET /app` answers the App's own JWT. */
+export const AppSchema = z.object({
+  id: z.int(),
+  slug: z.optional(z.string()),
+  name: z.string(),
+  html_url: z.string(),
+  installations_count: z.optional(z.int()),
+});
+
+const RateLimitSchema = z.object({ limit: z.int(), remaining: z.int(), reset: z.int() });
+
+/** `GET /rate_limit`: only the core budget is read. */
+export const RateLimitOverviewSchema = z.object({ resources: z.object({ core: RateLimitSchema }) });
 
 /** GitHub's error body (`basic-error` / `validation-error` in its OpenAPI description); every field optional. */
 export const ErrorBodySchema = z.object({

@@ -7,7 +7,7 @@ import { createLogger, errorFields } from "../log.ts";
 import { collectStatus } from "../status/collect.ts";
 import { createApi } from "./api.ts";
 import type { AppEnv, AppOptions } from "./context.ts";
-import { healthHandler } from "./health.ts";
+import { createHealthHandler } from "./health.ts";
 import {
   createOperatorAuth,
   SESSION_COOKIE,
@@ -22,11 +22,9 @@ import { createWebhookHandler } from "./webhook.ts";
 
 export function createApp(options: AppOptions = {}) {
   const now = options.now ?? Date.now;
+  const outbound = options.fetch ?? ((input, init) => fetch(input, init));
   const app = new Hono<AppEnv>();
-  const operators = createOperatorAuth({
-    fetch: options.fetch ?? ((input, init) => fetch(input, init)),
-    now,
-  });
+  const operators = createOperatorAuth({ fetch: outbound, now });
 
   app.use(async (c, next) => {
     c.set("log", createLogger({ sink: options.logSink, now, secrets: secretValues(c.env) }));
@@ -35,7 +33,7 @@ export function createApp(options: AppOptions = {}) {
 
   app.post("/webhook", createWebhookHandler({ now }));
   app.all("/webhook", (c) => c.json({ error: "use POST" }, 405, { allow: "POST" }));
-  app.get("/healthz", healthHandler);
+  app.get("/healthz", createHealthHandler({ now, fetch: outbound }));
 
   // Operator pages: only our own inline style and script (by nonce), no framing (the pause button is a target),
   // nothing sent to other sites. /api answers JSON only; both go through the secret scrubber.

@@ -5,7 +5,7 @@ export interface AppOptions {
   now?: () => number;
   /** Where log lines go (the console by default). */
   logSink?: LogSink;
-  /** For Cloudflare Access's keys; the global one by default. */
+  /** For outbound calls: Cloudflare Access's keys, the deep health check's; the global one by default. */
   fetch?: typeof fetch;
 }
 

@@ -67,6 +67,8 @@ export type SandboxOutcome =
   | "unknown";
 
 export interface ModalClient extends SandboxProvider {
+  /** AuthTokenGet, unless a token is cached: proves MODAL_TOKEN_ID / MODAL_TOKEN_SECRET and nothing more. */
+  authenticate(): Promise<void>;
   /** The sandbox's outcome once it has finished, `undefined` while it runs (SandboxWait / SandboxWaitV2). */
   wait(
     sandboxId: string,
@@ -222,6 +224,8 @@ export function createModalClient(options: ModalClientOptions): ModalClient {
   };
 
   return {
+    authenticate: () => rpc.authenticate(),
+
     async ensureApp(name, environment = defaultEnvironment) {
       const { appId } = await rpc.unary(
         "AppGetOrCreate",

@@ -16,7 +16,7 @@
 import * as z from "zod/mini";
 import type { UpstreamError } from "../errors.ts";
 import type { LogFields, Logger } from "../log.ts";
-import { errorFromAnswer, launcherError } from "./launcher-errors.ts";
+import { errorFromAnswer, launcherError, URL_HINT } from "./launcher-errors.ts";
 import { createLauncherSigner } from "./launcher-signature.ts";
 import type { SandboxProvider, SandboxSummary } from "./provider.ts";
 
@@ -63,7 +63,6 @@ const ListAnswer = z.object({
 });
 const TerminateAnswer = z.object({ terminated: z.boolean() });
 
-const URL_HINT = "is MODAL_LAUNCHER_URL the URL that `modal deploy modal/launcher.py` printed?";
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 export function createLauncherClient(options: LauncherClientOptions): SandboxProvider {

@@ -9,9 +9,9 @@
  */
 import { PermanentError, RetryableError, type UpstreamError } from "../errors.ts";
 
-const URL_HINT = "is MODAL_LAUNCHER_URL the URL that `modal deploy modal/launcher.py` printed?";
+export const URL_HINT = "is MODAL_LAUNCHER_URL the URL that `modal deploy modal/launcher.py` printed?";
 const SECRET_HINT = "LAUNCHER_SECRET must equal LAUNCHER_SECRET in the launcher's Modal secret";
-const PROXY_HINT =
+export const PROXY_HINT =
   "check MODAL_PROXY_TOKEN_ID / MODAL_PROXY_TOKEN_SECRET (a proxy auth token of the launcher's workspace)";
 const VERSION_HINT =
   "the Worker and the launcher may be of different versions: deploy both from one checkout";

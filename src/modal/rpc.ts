@@ -68,6 +68,8 @@ export interface Rpc {
     schema?: z.ZodMiniType<unknown>,
     options?: CallOptions,
   ): Promise<T>;
+  /** Gets an auth token (AuthTokenGet), or keeps the cached one: proves the token id and secret. */
+  authenticate(): Promise<void>;
   /** A server-streaming call: one attempt, all items (the caller polls again as the SDK does). */
   stream<T>(
     method: string,
@@ -275,5 +277,11 @@ export function createRpc(options: RpcOptions): Rpc {
     }
   };
 
-  return { unary, stream };
+  return {
+    unary,
+    stream,
+    async authenticate() {
+      await auth.get();
+    },
+  };
 }

@@ -3,8 +3,9 @@
  * in parallel, a bounded number at a time), merged. Read on demand by a page view or `/api/status`; nothing on the
  * dispatch path waits on it.
  */
+import { lastChecks } from "../checks/cache.ts";
+import { allWarnings } from "../checks/warnings.ts";
 import { describeProblems, loadConfig } from "../config.ts";
-import { configWarnings } from "../config/warnings.ts";
 import { controlFor } from "../ledger/control.ts";
 import { ledgerFor } from "../ledger/job-ledger.ts";
 import { dayOf, DAY_MS } from "../ledger/retention.ts";
@@ -30,15 +31,17 @@ async function inBatches<T, R>(
 export async function collectStatus(env: Env, now: number): Promise<StatusReport> {
   const config = loadConfig(env);
   const control = controlFor(env.CONTROL);
-  const [owners, apiPaused, hooks] = await Promise.all([
+  const [owners, apiPaused, hooks, warnings] = await Promise.all([
     control.owners(),
     control.isPaused(),
     control.hooks(),
+    allWarnings(env, config),
   ]);
   const summaries: OwnerSummary[] = await inBatches(owners, PARALLEL, (owner) =>
     ledgerFor(env.LEDGER, owner).summary(now),
   );
   const dispatch = config.dispatch.ok ? config.dispatch.value : undefined;
+  const checks = lastChecks(config);
   const prices = config.operator.ok
     ? config.operator.value.prices
     : { cpuCoreSecond: 0, memoryGibSecond: 0, gpuSecond: 0, asOf: "unknown" };
@@ -73,7 +76,7 @@ export async function collectStatus(env: Env, now: number): Promise<StatusReport
     cost: costOf(summaries, dispatch?.runner ?? { cpu: 0, memoryMiB: 0 }, prices, dayOf(now)),
     config: {
       summary: configSummary(env, config),
-      warnings: configWarnings(env, config),
+      warnings,
       problems: describeProblems(config.problems),
     },
     hooks: hooks.map((hook) => ({
@@ -82,5 +85,6 @@ export async function collectStatus(env: Env, now: number): Promise<StatusReport
       scannedAt: hook.scannedAt === null ? null : new Date(hook.scannedAt).toISOString(),
       lastError: hook.lastError,
     })),
+    ...(checks === undefined ? {} : { checks }),
   };
 }

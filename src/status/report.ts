@@ -1,8 +1,10 @@
 /**
  * The status report: every owner's summary (from its ledger), merged — jobs in flight and why, what waits, cap use,
  * recent failures, per-stage latency over the last hour and day, estimated Modal cost — with the configuration's
- * summary and warnings. The same object is `/api/status` and what `/status` renders.
+ * summary and warnings, and the last deep health check. The same object is `/api/status` and what `/status`
+ * renders.
  */
+import type { CheckReport } from "../checks/check.ts";
 import type { ModalPrices, RunnerConfig } from "../config.ts";
 import type { DailyRow } from "../ledger/retention.ts";
 import type { OwnerSummary, StageSample } from "../ledger/summary.ts";
@@ -52,6 +54,11 @@ export interface StatusReport {
   cost: CostEstimate;
   config: { summary: { name: string; value: string }[]; warnings: string[]; problems: string[] };
   hooks: { kind: string; target: string; scannedAt: string | null; lastError: string | null }[];
+  /**
+   * The last deep health check of this isolate (`/healthz?deep=1`), as it answered; absent when none ran here
+   * yet. Read from the cache only: showing the status never calls GitHub or Modal.
+   */
+  checks?: CheckReport;
 }
 
 function percentile(sorted: readonly number[], p: number): number | null {

@@ -15,7 +15,7 @@ import { githubEmulator } from "../emulators/github/control-client.ts";
 import { APP_PERMISSION_LEVELS, WEBHOOK_EVENTS } from "../emulators/github/manifest-rules.ts";
 import { ROUTES } from "../emulators/github/routes.ts";
 import { loadOpenApi, type OpenApi } from "./openapi.ts";
-import { appJwt } from "./support/github.ts";
+import { appJwt, appKeys } from "./support/github.ts";
 
 const JIT_REPO = "/repos/{owner}/{repo}/actions/runners/generate-jitconfig";
 const JIT_ORG = "/orgs/{org}/actions/runners/generate-jitconfig";
@@ -377,6 +377,51 @@ describe("what the emulator answers for runs, installations, hooks and manifests
     const pat = await call(ns.url, "GET", "/orgs/octo-org/installation", undefined, auth);
     expect(pat.status).toBe(401);
     expectComponent("basic-error", pat.body);
+  });
+
+  it("the App itself to its JWT, and the refusal of anything else", async () => {
+    const ns = emulator("app");
+    const { publicKey, privateKey } = appKeys();
+    await ns.seed({
+      apps: [
+        { id: 4, clientId: "Iv23liItself", publicKey },
+        { id: 5, publicKey },
+      ],
+      installations: [{ id: 40, appId: 4, account: "octo-org" }],
+    });
+    for (const id of [4, 5]) {
+      const jwt = { ...UA, authorization: `Bearer ${appJwt(privateKey, id)}` };
+      const app = await call(ns.url, "GET", "/app", undefined, jwt);
+      expect(app.status).toBe(200);
+      expectValidOnBoth("GET", "/app", 200, app.body);
+      expect(app.body).toMatchObject({ id, installations_count: id === 4 ? 1 : 0 });
+    }
+    const pat = await call(ns.url, "GET", "/app", undefined, auth);
+    expect(pat.status).toBe(401);
+    expectComponent("basic-error", pat.body);
+  });
+
+  it("the rate limit, to any caller, without spending the hourly budget", async () => {
+    const ns = emulator("rate-limit");
+    await ns.seed({ rateLimit: { limit: 5000, remaining: 1 } });
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push(await call(ns.url, "GET", "/rate_limit", undefined, auth));
+    for (const answer of answers) {
+      expect(answer.status).toBe(200);
+      expectValidOnBoth("GET", "/rate_limit", 200, answer.body);
+      expect(answer.body).toMatchObject({ resources: { core: { limit: 5000, remaining: 1, used: 4999 } } });
+    }
+    // The one call left is still there for a route that spends it.
+    const runners = await call(ns.url, "GET", "/repos/octo-org/hello/actions/runners");
+    expect(runners.status).toBe(200);
+    expect((await call(ns.url, "GET", "/rate_limit", undefined, auth)).body).toMatchObject({
+      resources: { core: { remaining: 0 } },
+    });
+    const anonymous = await call(ns.url, "GET", "/rate_limit", undefined, { "user-agent": "openapi-test" });
+    expect(anonymous.status).toBe(200);
+    const bad = await call(ns.url, "GET", "/rate_limit", undefined, { ...UA, authorization: "token nope" });
+    expect(bad.status).toBe(401);
+    expectComponent("basic-error", bad.body);
   });
 
   it("hook deliveries of repository, organization and App hooks; redelivery; their refusals", async () => {

@@ -1,7 +1,7 @@
 /**
  * What every REST route of the emulator shares: the request it is handed, the answer it gives, GitHub's error
  * bodies and its paging parameters. The routes themselves live in one file per concept (runner-routes.ts,
- * actions-routes.ts, app-routes.ts, hook-routes.ts); routes.ts puts them in one table.
+ * actions-routes.ts, app-routes.ts, hook-routes.ts, meta-routes.ts); routes.ts puts them in one table.
  */
 import type { Identity } from "./auth.ts";
 import { errorBody } from "./bodies.ts";
@@ -18,6 +18,8 @@ export interface ApiRequest {
   /** Parsed JSON body; undefined when there was none. */
   body: unknown;
   identity: Identity;
+  /** The rate-limit budget the call spends (rate-limits.ts names them). */
+  credential: string;
   now: number;
 }
 

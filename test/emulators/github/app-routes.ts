@@ -21,14 +21,6 @@ const INSTALLATION_DOCS = "https://docs.github.com/rest/apps/apps";
 /** What a seeded installation without permissions is granted. */
 const DEFAULT_PERMISSIONS = DEFAULT_APP_PERMISSIONS;
 
-/** `GET /app`: the App its JWT names. */
-function getApp(request: ApiRequest): ApiResponse {
-  const { identity, ns } = request;
-  if (identity.kind !== "app") return jwtRequired();
-  const app = ns.apps.get(identity.appId);
-  return app === undefined ? notFound() : { status: 200, body: appJson(ns, app, request.base) };
-}
-
 function createInstallationToken(request: ApiRequest): ApiResponse {
   const { identity, ns } = request;
   if (identity.kind !== "app") return jwtRequired();
@@ -44,6 +36,25 @@ function createInstallationToken(request: ApiRequest): ApiResponse {
       expires_at: iso(expiresAt),
       permissions: installation.permissions ?? DEFAULT_PERMISSIONS,
       repository_selection: "all",
+    },
+  };
+}
+
+/** `GET /app`: the App its JWT names, with `installations_count` (given only to the App about itself). */
+function getApp(request: ApiRequest): ApiResponse {
+  const { identity, ns } = request;
+  if (identity.kind !== "app") return jwtRequired();
+  const app = ns.apps.get(identity.appId);
+  if (app === undefined) return jwtRequired();
+  const installations = [...ns.installations.values()].filter(
+    (installation) => installation.appId === app.id,
+  );
+  return {
+    status: 200,
+    body: {
+      ...appJson(ns, app, request.base),
+      permissions: app.permissions ?? DEFAULT_PERMISSIONS,
+      installations_count: installations.length,
     },
   };
 }

@@ -182,6 +182,7 @@ export function createGitHubEmulator(): GitHubEmulator {
       params: matched.params,
       body: body.value,
       identity: auth.identity,
+      credential,
       now,
     });
     return withDelay(json(response.status, response.body, { ...headers, ...response.headers }));

@@ -123,6 +123,13 @@ export function currentHeaders(limits: RateLimits, credential: string, now: numb
 }
 
 /**
+ * Routes that spend nothing of the hourly budget and answer even when it is spent. GitHub's docs for
+ * `GET /rate_limit`: "Accessing this endpoint does not count against your REST API rate limit" (its secondary
+ * limits still apply, since 2023).
+ */
+const FREE_ROUTES: ReadonlySet<string> = new Set(["GET /rate_limit"]);
+
+/**
  * Spends one call of `credential`'s budget, or refuses it. `who` is how GitHub's primary message names the
  * caller (`installation ID 7`, `user ID 1`); `requestId` goes into the secondary message, as GitHub puts it there.
  */
@@ -137,7 +144,8 @@ export function admit(
 
   const { budget } = usage;
   refill(budget, now);
-  if (budget.remaining <= 0) {
+  const free = call.route !== null && FREE_ROUTES.has(call.route);
+  if (budget.remaining <= 0 && !free) {
     usage.primaryRefusals += 1;
     usage.limitedUntil = Math.max(usage.limitedUntil, budget.resetAt);
     return {
@@ -148,7 +156,7 @@ export function admit(
       duringAnnouncedLimit,
     };
   }
-  budget.remaining -= 1;
+  if (!free) budget.remaining -= 1;
 
   const secondary = limits.secondary;
   if (secondary !== undefined && call.route !== null && secondary.routes.includes(call.route)) {
@@ -173,6 +181,18 @@ export function admit(
   }
   usage.accepted += 1;
   return { ok: true, headers: budgetHeaders(budget), duringAnnouncedLimit };
+}
+
+/** A credential's budget as `GET /rate_limit` reports it (GitHub's `rate-limit` object). */
+export function budgetOfCredential(limits: RateLimits, credential: string, now: number) {
+  const { budget } = usageOf(limits, credential);
+  refill(budget, now);
+  return {
+    limit: budget.limit,
+    remaining: budget.remaining,
+    reset: Math.ceil(budget.resetAt / 1000),
+    used: budget.limit - budget.remaining,
+  };
 }
 
 /** What `GET /_emulator/rate-limits` reports. */

@@ -1,17 +1,24 @@
 /**
  * Every REST endpoint the emulator serves, one table for the dispatcher (emulator.ts) and for the test that
  * holds each of them to GitHub's OpenAPI description. The handlers live by concept: runner-routes.ts,
- * actions-routes.ts, app-routes.ts, hook-routes.ts.
+ * actions-routes.ts, app-routes.ts, hook-routes.ts, meta-routes.ts.
  */
 import { ACTIONS_ROUTES } from "./actions-routes.ts";
 import type { Route } from "./api.ts";
 import { APP_ROUTES } from "./app-routes.ts";
 import { HOOK_ROUTES } from "./hook-routes.ts";
+import { META_ROUTES } from "./meta-routes.ts";
 import { RUNNER_ROUTES } from "./runner-routes.ts";
 
 export type { ApiRequest, ApiResponse, Route } from "./api.ts";
 
-export const ROUTES: Route[] = [...APP_ROUTES, ...RUNNER_ROUTES, ...ACTIONS_ROUTES, ...HOOK_ROUTES];
+export const ROUTES: Route[] = [
+  ...APP_ROUTES,
+  ...RUNNER_ROUTES,
+  ...ACTIONS_ROUTES,
+  ...HOOK_ROUTES,
+  ...META_ROUTES,
+];
 
 /** Path parameters GitHub routes only when they are numeric. */
 const NUMERIC = ["runner_id", "job_id", "run_id", "installation_id", "hook_id", "delivery_id"];

@@ -4,7 +4,8 @@
  * failures or proxy auth.
  *
  * A fresh namespace accepts any proxy token shaped like Modal's (`wk-…` / `ws-…`), checks signatures with
- * DEFAULT_LAUNCHER_SECRET and allows the official runner image, until `settings` says otherwise.
+ * DEFAULT_LAUNCHER_SECRET, allows the official runner image and knows only the workspace's default environment,
+ * until `settings` says otherwise.
  *
  * - `POST /_emulator/settings` (`Settings`, merged)
  * - `POST /_emulator/fail` (`Failure` or `Failure[]`)
@@ -25,6 +26,11 @@ export const SettingsSchema = z.object({
   launcherSecret: z.optional(z.string()),
   /** LAUNCHER_ALLOWED_IMAGES. */
   allowedImages: z.optional(z.string()),
+  /**
+   * Environments of the launcher's Modal workspace besides its default one. An app looked up in any other is
+   * refused as Modal refuses it (`NotFoundError`, which the launcher answers as `modal_rejected`).
+   */
+  environments: z.optional(z.array(z.string())),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 

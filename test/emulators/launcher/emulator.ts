@@ -124,8 +124,13 @@ export function createLauncherEmulator(
     const empty = { settings: {}, failures: [], calls: [] };
     if (options.backendFor !== undefined)
       return { ...empty, backend: options.backendFor(name), memory: undefined };
-    const memory = createMemoryBackend({ now });
-    return { ...empty, backend: memory, memory };
+    // The backend asks the namespace's settings as they are at the time of the lookup.
+    const memory = createMemoryBackend({
+      now,
+      hasEnvironment: (environment) => ns.settings.environments?.includes(environment) ?? false,
+    });
+    const ns: Namespace = { ...empty, backend: memory, memory };
+    return ns;
   };
   const namespace = (name: string): Namespace => {
     let ns = namespaces.get(name);

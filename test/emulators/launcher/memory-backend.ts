@@ -1,9 +1,10 @@
 /**
  * A `LauncherBackend` in memory: what Modal does for the launcher, as far as the launcher can tell — apps created
- * on lookup, sandbox names unique among an app's running sandboxes, tag filters, listing newest first. Sandboxes
+ * on lookup (in environments the workspace has), sandbox names unique among an app's running sandboxes, tag
+ * filters, listing newest first. Sandboxes
  * keep their `env` so that tests can check the JIT config arrived (the control API hides it unless asked).
  */
-import type { LauncherBackend, SandboxCreateInput } from "./handler.ts";
+import { type LauncherBackend, LauncherBackendError, type SandboxCreateInput } from "./handler.ts";
 
 export interface MemorySandbox extends SandboxCreateInput {
   sandboxId: string;
@@ -23,7 +24,11 @@ export interface MemoryBackend extends LauncherBackend {
 const appKey = (environment: string | null, appName: string) =>
   environment === null ? appName : `${environment}/${appName}`;
 
-export function createMemoryBackend(options: { now: () => number }): MemoryBackend {
+export function createMemoryBackend(options: {
+  now: () => number;
+  /** Whether the workspace has this environment (null: its default one, which it always has). */
+  hasEnvironment?: (environment: string) => boolean;
+}): MemoryBackend {
   const apps = new Set<string>();
   const sandboxes = new Map<string, MemorySandbox>();
   let counter = 0;
@@ -35,6 +40,9 @@ export function createMemoryBackend(options: { now: () => number }): MemoryBacke
 
   return {
     async lookupApp(environment, appName) {
+      if (environment !== null && options.hasEnvironment?.(environment) === false) {
+        throw new LauncherBackendError("modal_rejected", `Environment '${environment}' not found`);
+      }
       apps.add(appKey(environment, appName));
     },
     async createSandbox(input) {

@@ -78,6 +78,28 @@ describe("loadConfig", () => {
     expect(text).not.toContain("maybe");
   });
 
+  it("takes latest or a pinned runner version GitHub still registers, and refuses an older one", () => {
+    const version = (value: string) => {
+      const config = loadConfig(withVars({ RUNNER_VERSION: value }));
+      return config.dispatch.ok ? config.dispatch.value.github.runnerVersion : config.problems;
+    };
+    expect(version("")).toBe("latest");
+    expect(version("Latest")).toBe("latest");
+    expect(version("2.329.0")).toBe("2.329.0");
+    expect(version("v2.334.0")).toBe("2.334.0");
+    expect(version("3.0.0")).toBe("3.0.0");
+    const tooOld = {
+      variable: "RUNNER_VERSION",
+      message: "is older than 2.329.0, the oldest runner GitHub registers: use latest or 2.329.0 or newer",
+    };
+    expect(version("2.328.9")).toEqual([tooOld]);
+    expect(version("v2.311.0")).toEqual([tooOld]);
+    expect(version("1.999.999")).toEqual([tooOld]);
+    expect(version("2.3")).toEqual([
+      { variable: "RUNNER_VERSION", message: "must be latest or a runner version such as 2.330.0" },
+    ]);
+  });
+
   it("accepts a GitHub App instead of a token, and asks for both halves", () => {
     const pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----";
     const app = loadConfig(
@@ -108,6 +130,22 @@ describe("a misconfigured Worker", () => {
     expect(await response.json()).toEqual({
       ok: false,
       problems: ["WEBHOOK_SECRET is required", "MODAL_TOKEN_ID is required"],
+      warnings: ["neither STATUS_TOKEN nor Cloudflare Access is set: the status page and /api are off"],
+    });
+  });
+
+  it("answers /healthz with 503 for a runner version GitHub would refuse, so jobs wait", async () => {
+    const response = await app.fetch(
+      new Request("https://w.example/healthz"),
+      withVars({ RUNNER_VERSION: "2.328.0" }),
+      createExecutionContext(),
+    );
+    expect(response.status).toBe(503);
+    expect(await response.json()).toMatchObject({
+      ok: false,
+      problems: [
+        "RUNNER_VERSION is older than 2.329.0, the oldest runner GitHub registers: use latest or 2.329.0 or newer",
+      ],
     });
   });
 
@@ -131,10 +169,16 @@ describe("a misconfigured Worker", () => {
 });
 
 describe("the deployed Worker", () => {
-  it("is healthy with the test configuration", async () => {
+  it("is healthy with the test configuration, and says what it warns about", async () => {
     const response = await exports.default.fetch("https://w.example/healthz");
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ ok: true });
+    expect(await response.json()).toEqual({
+      ok: true,
+      warnings: [
+        "ALLOWED_REPOS is empty: every repository that can reach this webhook may start runners",
+        "neither STATUS_TOKEN nor Cloudflare Access is set: the status page and /api are off",
+      ],
+    });
   });
 
   it("refuses an unsigned delivery", async () => {

@@ -19,6 +19,7 @@ import {
 describe("handles", () => {
   it("ensureApp returns the launcher's app handle, with the environment when there is one", async () => {
     const { client, emulator } = harness("handles-app");
+    await emulator.settings({ environments: ["ci"] });
     expect(await client.ensureApp("actions-on-modal")).toBe("actions-on-modal");
     expect(await client.ensureApp("actions-on-modal", "ci")).toBe("ci/actions-on-modal");
     // An empty environment is the default one.
@@ -126,7 +127,8 @@ describe("startRunner", () => {
 describe("listRunners and terminate", () => {
   it("lists running sandboxes with every given tag, with name and creation time", async () => {
     const before = Date.now();
-    const { client } = harness("list");
+    const { client, emulator } = harness("list");
+    await emulator.settings({ environments: ["ci"] });
     const one = await client.startRunner(spec());
     await client.startRunner(
       spec({

@@ -223,6 +223,20 @@ describe("authentication", () => {
     expect((await emulator.calls()).map((call) => call.method)).toEqual(["AuthTokenGet"]);
   });
 
+  it("authenticate() proves the token pair with one AuthTokenGet, and keeps the token it got", async () => {
+    const { client, emulator } = harness("auth-only");
+    await client.authenticate();
+    await client.authenticate();
+    await client.ensureApp("a");
+    expect((await emulator.calls()).map((call) => call.method)).toEqual(["AuthTokenGet", "AppGetOrCreate"]);
+    const wrong = harness("auth-only-wrong", { tokenId: "ak-wrongtokenid0002" });
+    await wrong.emulator.credentials(TOKEN_ID, TOKEN_SECRET);
+    expect(await rejection(wrong.client.authenticate())).toMatchObject({
+      grpcCode: 16,
+      operation: "AuthTokenGet",
+    });
+  });
+
   it("caches the auth token until shortly before its exp, then fetches a new one", async () => {
     let clock = Date.now();
     const { client, emulator } = harness("auth-cache", { now: () => clock });
