@@ -1,10 +1,10 @@
 /**
- * Accounts, Apps and repositories as GitHub shows them: `simple-user` for an owner, `integration` for an App, and
- * `minimal-repository` for a workflow run's repository and a webhook payload's. Every URL field GitHub marks
+ * Accounts and repositories as GitHub shows them: `simple-user` for an owner and `minimal-repository` for a
+ * workflow run's repository and a webhook payload's (an App's `integration` is in app-bodies.ts). Every URL field GitHub marks
  * required is there; they point at the emulator.
  */
-import { base64, iso, simpleUser } from "./bodies.ts";
-import { type AppRecord, accountOf, type Namespace, type RepositoryRecord } from "./state.ts";
+import { base64, simpleUser } from "./bodies.ts";
+import { accountOf, type Namespace, type RepositoryRecord } from "./state.ts";
 
 export function accountJson(ns: Namespace, login: string, base: string) {
   const account = accountOf(ns, login);
