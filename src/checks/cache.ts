@@ -1,8 +1,8 @@
 /**
  * Deep check results, kept per configuration in the isolate (one configuration per isolate in production): a
  * deep check runs at most once a minute however often `/healthz?deep=1` is asked — it must not become a way to
- * spend the credentials' GitHub budget — and concurrent askers share the run in flight. The status page reads the
- * last result only, and never starts a run.
+ * spend the credentials' GitHub budget — and concurrent askers share the run in flight. The status page runs
+ * them the same way; `/api/status` reads the last result only, and never starts a run.
  */
 import type { Config } from "../config.ts";
 import type { CheckReport } from "./check.ts";

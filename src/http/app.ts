@@ -7,7 +7,7 @@ import { createLogger, errorFields } from "../log.ts";
 import { collectStatus } from "../status/collect.ts";
 import { createApi } from "./api.ts";
 import type { AppEnv, AppOptions } from "./context.ts";
-import { createHealthHandler } from "./health.ts";
+import { createHealthHandler, deepChecks } from "./health.ts";
 import {
   createOperatorAuth,
   SESSION_COOKIE,
@@ -82,6 +82,9 @@ export function createApp(options: AppOptions = {}) {
   });
   app.get("/status", operators.page, async (c) => {
     const refresh = Number(c.req.query("refresh"));
+    const config = loadConfig(c.env);
+    // The page proves the credentials as /healthz?deep=1 does: at most one run a minute per isolate.
+    await deepChecks(c.env, config, { fetch: outbound, now, logger: c.var.log });
     return c.html(
       renderStatusPage({
         report: await collectStatus(c.env, now()),

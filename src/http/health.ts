@@ -4,13 +4,15 @@
  *
  * `GET /healthz?deep=1` also proves the credentials (src/checks/): 200 `{ ok, checkedAt, cached, checks }` when
  * every check passes, else 503 naming the checks that failed and what to fix. Runs are cached a minute per
- * isolate, so asking more often answers from the cache instead of calling GitHub and Modal again.
+ * isolate, so asking more often answers from the cache instead of calling GitHub and Modal again. The status
+ * page shows the same checks (and runs them when the minute's result is missing); `/api/status` shows the last.
  */
 import type { Context } from "hono";
 import { cachedChecks } from "../checks/cache.ts";
+import type { CheckDeps } from "../checks/check.ts";
 import { allWarnings } from "../checks/warnings.ts";
 import { runChecks } from "../checks/run.ts";
-import { describeProblems, loadConfig } from "../config.ts";
+import { type Config, describeProblems, loadConfig } from "../config.ts";
 import type { AppEnv } from "./context.ts";
 
 export interface HealthOptions {
@@ -22,6 +24,17 @@ export interface HealthOptions {
 /** `?deep`, `?deep=1`, `?deep=true`: anything but an explicit no. */
 function wantsDeep(value: string | undefined): boolean {
   return value !== undefined && !/^(0|false|no)$/i.test(value);
+}
+
+/** The deep checks, from the minute's cache or run now (and a failure logged once per run). */
+export async function deepChecks(env: Env, config: Config, deps: CheckDeps) {
+  const result = await cachedChecks(config, deps.now(), () => runChecks(env, config, deps));
+  if (!result.cached) {
+    for (const check of result.report.checks.filter((entry) => !entry.ok)) {
+      deps.logger.warn("health check failed", { check: check.name, detail: check.detail });
+    }
+  }
+  return result;
 }
 
 export function createHealthHandler(options: HealthOptions) {
@@ -39,14 +52,11 @@ export function createHealthHandler(options: HealthOptions) {
       return c.json({ ok: false, ...extras }, 503);
     }
 
-    const { report, cached } = await cachedChecks(config, options.now(), () =>
-      runChecks(c.env, config, { fetch: options.fetch, now: options.now, logger: c.var.log }),
-    );
-    if (!cached) {
-      for (const check of report.checks.filter((entry) => !entry.ok)) {
-        c.var.log.warn("health check failed", { check: check.name, detail: check.detail });
-      }
-    }
+    const { report, cached } = await deepChecks(c.env, config, {
+      fetch: options.fetch,
+      now: options.now,
+      logger: c.var.log,
+    });
     return c.json(
       { ok: report.ok, checkedAt: report.checkedAt, cached, ...extras, checks: report.checks },
       report.ok ? 200 : 503,

@@ -1,6 +1,7 @@
 /**
  * The parts of the status page that sum the deployment up: the headline figures (webhook → in progress first:
- * what users wait for), problems and warnings, per-stage latency, the cost estimate, and the configuration.
+ * what users wait for), problems and warnings, the deep checks of the credentials, per-stage latency, the cost
+ * estimate, and the configuration.
  */
 import { html } from "hono/html";
 import { STAGES, type Latency, type Stage, type StatusReport } from "../../status/report.ts";
@@ -26,6 +27,25 @@ export function issues(report: StatusReport): Html | string {
     ${problems.map((problem) => html`<li class="problem"><strong>Problem:</strong> ${problem}</li>`)}
     ${warnings.map((warning) => html`<li class="warning"><strong>Warning:</strong> ${warning}</li>`)}
   </ul></section>`;
+}
+
+/** The deep checks (`/healthz?deep=1`): one row per check, a failed one with what to change. */
+export function checksSection(report: StatusReport): Html {
+  const checks = report.checks;
+  if (checks === undefined) {
+    return html`<section aria-labelledby="checks"><h2 id="checks">Checks</h2>
+  <p class="muted">Not run yet: <a href="/healthz?deep=1">run them</a>.</p></section>`;
+  }
+  return html`<section aria-labelledby="checks"><h2 id="checks">Checks</h2>
+  <p class="muted">${checks.ok ? "Every check passed" : "A check failed"}, as of ${clock(checks.checkedAt)}
+    (run at most once a minute; <a href="/healthz?deep=1">JSON</a>).</p>
+  <div class="scroll"><table id="checks-table"><thead><tr><th></th><th>check</th><th>what was seen</th><th>what to change</th></tr></thead>
+  <tbody>${checks.checks.map(
+    (check) => html`<tr data-check="${check.name}" class="${check.ok ? "ok" : "failed"}">
+      <td>${check.ok ? html`<span class="state finished">ok</span>` : html`<span class="state failed">failed</span>`}</td>
+      <td class="mono">${check.name}</td><td class="why">${check.detail}</td>
+      <td class="why">${check.fix === undefined ? "" : html`<strong>${check.fix}</strong>`}</td></tr>`,
+  )}</tbody></table></div></section>`;
 }
 
 export function tiles(report: StatusReport): Html {

@@ -8,7 +8,7 @@ import { dispatchBanner } from "./controls.ts";
 import { clock } from "./format.ts";
 import { endedSection, failuresSection, jobsSection, runnersSection, waitingSection } from "./jobs.ts";
 import { type Html, layout } from "./layout.ts";
-import { configSection, costSection, issues, latencyTable, tiles } from "./overview.ts";
+import { checksSection, configSection, costSection, issues, latencyTable, tiles } from "./overview.ts";
 
 export interface StatusPageOptions {
   report: StatusReport;
@@ -47,6 +47,7 @@ ${header(options)}
 ${dispatchBanner(report, nonce)}
 ${issues(report)}
 ${tiles(report)}
+${report.checks?.ok === false ? checksSection(report) : ""}
 ${jobsSection(report, now)}
 ${waitingSection(report, now)}
 ${failuresSection(report, now)}
@@ -54,6 +55,7 @@ ${latencyTable(report)}
 ${endedSection(report, now)}
 ${runnersSection(report, now)}
 ${costSection(report)}
+${report.checks?.ok === false ? "" : checksSection(report)}
 ${configSection(report)}
 </main>`;
   return layout({

@@ -168,3 +168,38 @@ describe("the status report", () => {
     expect(await upstreamCalls(setup)).toBe(calls);
   });
 });
+
+describe("the status page", () => {
+  it("runs the checks once a minute and puts a failed one, with its fix, above the jobs", async () => {
+    const setup = deployment("status-page", { STATUS_TOKEN, ALLOWED_REPOS: "acme/api" });
+    await setup.modal.credentials("ak-another000001", "as-another000001");
+    const health = healthApp();
+    const page = async () => {
+      const answer = await health.request("/status", setup.env, {
+        authorization: `Bearer ${STATUS_TOKEN}`,
+      });
+      expect(answer.status).toBe(200);
+      return answer.text;
+    };
+    const first = await page();
+    const calls = await upstreamCalls(setup);
+    expect(calls).toBeGreaterThan(0);
+    const failed = /<tr data-check="modal.auth" class="failed">([\s\S]*?)<\/tr>/.exec(first);
+    expect(failed?.[1]).toContain("MODAL_TOKEN_ID");
+    expect(first).toMatch(/<tr data-check="github.token" class="ok">/);
+    expect(first.indexOf('id="checks-table"')).toBeLessThan(first.indexOf('id="jobs"'));
+
+    const second = await page();
+    expect(await upstreamCalls(setup)).toBe(calls);
+    expect(second).toContain('data-check="modal.auth" class="failed"');
+  });
+
+  it("lists passing checks after the figures, below the jobs", async () => {
+    const setup = deployment("status-page-ok", { STATUS_TOKEN, ALLOWED_REPOS: "acme/api" });
+    const answer = await healthApp().request("/status", setup.env, {
+      authorization: `Bearer ${STATUS_TOKEN}`,
+    });
+    expect(answer.text).toContain("Every check passed");
+    expect(answer.text.indexOf('id="checks-table"')).toBeGreaterThan(answer.text.indexOf('id="jobs"'));
+  });
+});
