@@ -119,6 +119,17 @@ export default defineConfig({
         adapter: "launcher",
         namespace: "lifecycle-launcher",
       }),
+      // `npm run bench:ledger` only: a benchmark that prints figures, not a test `npm test` runs.
+      ...(process.env.BENCH_LEDGER === "1"
+        ? [
+            workersProject({
+              name: "bench-ledger",
+              include: ["test/bench/ledger.bench.ts"],
+              adapter: "direct",
+              namespace: "bench",
+            }),
+          ]
+        : []),
       {
         extends: true,
         test: {

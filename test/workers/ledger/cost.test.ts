@@ -6,72 +6,18 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { JobMessage, QueuedJob } from "../../../src/jobs/message.ts";
 import { HOT_QUERIES } from "../../../src/ledger/capacity.ts";
-import { type JobLedger, ledgerFor } from "../../../src/ledger/job-ledger.ts";
+import { ledgerFor } from "../../../src/ledger/job-ledger.ts";
 import { DAY_MS, dayOf } from "../../../src/ledger/retention.ts";
-import { uniqueJobId } from "../../support/webhook.ts";
+import {
+  boundZeros,
+  claimOf,
+  hotQueryRowsRead,
+  queuedJob as queued,
+  seedHistory,
+} from "../../support/ledger-seed.ts";
 
 const owner = () => `cost-${crypto.randomUUID().slice(0, 8)}`;
-
-/** Finished jobs and the runners that ran them, written straight into the object's tables. */
-async function seedHistory(stub: DurableObjectStub<JobLedger>, rows: number, endedAt: number): Promise<void> {
-  await runInDurableObject(stub, (_instance, state) => {
-    const sql = state.storage.sql;
-    state.storage.transactionSync(() => {
-      for (let index = 0; index < rows; index++) {
-        const jobId = 1_000_000_000 + index;
-        sql.exec(
-          `INSERT INTO jobs (job_id, repository, run_id, run_attempt, labels, state, attempts, received_at,
-             completed_at, ended_at, updated_at, conclusion)
-           VALUES (?, 'acme/api', ?, 1, '["self-hosted","modal"]', 'finished', 1, ?, ?, ?, ?, 'success')`,
-          jobId,
-          jobId,
-          endedAt - 60_000,
-          endedAt,
-          endedAt,
-          endedAt,
-        );
-        sql.exec(
-          `INSERT INTO runners (runner_name, job_id, attempt, repository, labels, reason, state, claimed_at,
-             requested_at, done_at, updated_at)
-           VALUES (?, ?, 1, 'acme/api', '[]', 'first dispatch', 'gone', ?, ?, ?, ?)`,
-          `modal-${jobId}-1`,
-          jobId,
-          endedAt - 60_000,
-          endedAt - 50_000,
-          endedAt,
-          endedAt,
-        );
-      }
-    });
-  });
-}
-
-function queued(login: string): QueuedJob {
-  return {
-    id: uniqueJobId(),
-    runId: 1,
-    runAttempt: 1,
-    labels: ["self-hosted", "modal"],
-    repository: `${login}/api`,
-    owner: login,
-    ownerType: "Organization",
-    private: true,
-  };
-}
-
-function claimOf(job: QueuedJob, now: number) {
-  const message: JobMessage = { v: 1, kind: "job.queued", deliveryId: "d", receivedAt: now, job };
-  return {
-    job,
-    receivedAt: now,
-    now,
-    leaseMs: 60_000,
-    limits: { maxRunners: 50, runnerLifetimeMs: 3_600_000 },
-    message,
-  };
-}
 
 describe("the claim's cost", () => {
   it("reads through indexes only: the same rows at 1,000 and 20,000 finished jobs", async () => {
@@ -88,8 +34,7 @@ describe("the claim's cost", () => {
       await runInDurableObject(stub, (_instance, state) => {
         const sql = state.storage.sql;
         for (const [name, statement] of Object.entries(HOT_QUERIES)) {
-          const bound = statement.split("?").length - 1;
-          const args = Array.from({ length: bound }, () => 0);
+          const args = boundZeros(statement);
           const plan = sql
             .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${statement}`, ...args)
             .toArray()
@@ -99,9 +44,9 @@ describe("the claim's cost", () => {
             plan.filter((detail) => /^SCAN (jobs|runners)$/.test(detail)),
             `${name}: ${plan.join("; ")}`,
           ).toEqual([]);
-          const cursor = sql.exec(statement, ...args);
-          cursor.toArray();
-          rowsRead[name] = [...(rowsRead[name] ?? []), cursor.rowsRead];
+        }
+        for (const [name, read] of Object.entries(hotQueryRowsRead(sql))) {
+          rowsRead[name] = [...(rowsRead[name] ?? []), read];
         }
       });
     }
