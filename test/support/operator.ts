@@ -23,6 +23,17 @@ export const NO_OPERATOR: Vars = {
 
 export const TOKEN_VARS: Vars = { ...NO_OPERATOR, STATUS_TOKEN };
 
+/**
+ * GitHub and Modal in an emulator namespace nobody seeds: the page's deep checks call them (and fail), and no call
+ * shows in the counts of the tests that share the Worker's own namespace.
+ */
+export function isolatedUpstreams(namespace: string): Vars {
+  return {
+    GITHUB_API_URL: `${inject("githubEmulatorUrl")}/ns/${namespace}`,
+    MODAL_SERVER_URL: `${inject("modalEmulatorUrl")}/ns/${namespace}`,
+  };
+}
+
 /** Access configured against one namespace of the Access emulator (a token set too: Access wins). */
 export function accessSetup(namespace: string) {
   const access = accessEmulator(inject("accessEmulatorUrl"), namespace);

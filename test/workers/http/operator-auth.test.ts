@@ -9,12 +9,18 @@ import {
   accessClaims,
   accessSetup,
   NO_OPERATOR,
-  operatorApp,
+  isolatedUpstreams,
+  operatorApp as appWith,
   operatorRequest,
   ORIGIN,
   STATUS_TOKEN,
   TOKEN_VARS,
 } from "../../support/operator.ts";
+import type { Vars } from "../../support/vars.ts";
+
+/** The real app; what its page's deep checks call is this file's own namespace of the emulators. */
+const operatorApp = (vars: Vars, now?: () => number) =>
+  appWith({ ...isolatedUpstreams("operator-auth"), ...vars }, now);
 
 const sessionCookie = (response: Response) => (response.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
 
