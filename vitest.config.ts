@@ -18,8 +18,11 @@ const LIFECYCLE = [
   "test/workers/dispatch/burst.test.ts",
 ];
 
-/** The status page's own project: it pauses dispatch, which no other test's ledgers may see. */
-const OPERATOR = ["test/workers/http/status.test.ts"];
+/**
+ * A project of their own: the status page's tests pause dispatch, which no other test's ledgers may see, and the
+ * scheduled handler's sweep lists every sandbox of the namespace, which no other test's counts may see.
+ */
+const OPERATOR = ["test/workers/http/status.test.ts", "test/workers/reconcile/handlers.test.ts"];
 
 interface EmulatorUrls {
   githubEmulatorUrl: string;
@@ -109,13 +112,20 @@ export default defineConfig({
       // Every ledger reconciles on its own alarm, with the Worker's configuration. Tests whose ledgers do (the
       // reconciler's, and the consumer's, whose jobs live in emulator namespaces of their own) get a Worker and a
       // namespace of their own, so what those alarms do never shows in the end-to-end tests' counts.
-      workersProject({ name: "lifecycle", include: LIFECYCLE, adapter: "direct", namespace: "lifecycle" }),
+      workersProject({
+        name: "lifecycle",
+        include: LIFECYCLE,
+        exclude: OPERATOR,
+        adapter: "direct",
+        namespace: "lifecycle",
+      }),
       workersProject({ name: "operator", include: OPERATOR, adapter: "direct", namespace: "operator" }),
       workersProject({
         name: "lifecycle-launcher",
         include: LIFECYCLE.filter(
           (pattern) => !pattern.startsWith("test/workers/ledger/") && !pattern.endsWith("burst.test.ts"),
         ),
+        exclude: OPERATOR,
         adapter: "launcher",
         namespace: "lifecycle-launcher",
       }),
