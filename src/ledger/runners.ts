@@ -1,4 +1,5 @@
 /** The runners table: one row per runner we started (see runner-state.ts for its life). */
+import { RECONCILE_QUERIES } from "./reconcile-queries.ts";
 import { clip, toRunnerRecord } from "./rows.ts";
 import type { RunnerState } from "./runner-state.ts";
 import type { RunnerRecord } from "./types.ts";
@@ -62,21 +63,11 @@ export function runnersOfJob(sql: SqlStorage, jobId: number): RunnerRecord[] {
 
 /** Every runner not yet gone. */
 export function runnersInFlight(sql: SqlStorage, limit = 5000): RunnerRecord[] {
-  return sql
-    .exec("SELECT * FROM runners WHERE state != 'gone' ORDER BY claimed_at LIMIT ?", limit)
-    .toArray()
-    .map(toRunnerRecord);
+  return sql.exec(RECONCILE_QUERIES.runnersInFlight, limit).toArray().map(toRunnerRecord);
 }
 
 export function dueRunners(sql: SqlStorage, now: number, limit: number): RunnerRecord[] {
-  return sql
-    .exec(
-      "SELECT * FROM runners WHERE check_at IS NOT NULL AND check_at <= ? ORDER BY check_at LIMIT ?",
-      now,
-      limit,
-    )
-    .toArray()
-    .map(toRunnerRecord);
+  return sql.exec(RECONCILE_QUERIES.dueRunners, now, limit).toArray().map(toRunnerRecord);
 }
 
 /** Takes back a runner row whose claim made nothing (no registration): true when it was removed. */

@@ -3,7 +3,7 @@
  * The Durable Object builds one per instance; nothing here awaits, so each call is atomic within the object.
  */
 import { type JobMessage, JobMessageSchema, type QueuedJob } from "../jobs/message.ts";
-import { clip, JOB_COLUMNS, toJobRecord } from "./rows.ts";
+import { clip, toJobRecord } from "./rows.ts";
 import type { Deadlines } from "./jobs.ts";
 import {
   failJob,
@@ -14,6 +14,7 @@ import {
   recordLifecycle,
 } from "./jobs.ts";
 import { deleteMeta, getMetaNumber, setMeta } from "./meta.ts";
+import { RECONCILE_QUERIES } from "./reconcile-queries.ts";
 import { recordRunnerGone } from "./retention.ts";
 import {
   addStray,
@@ -61,25 +62,12 @@ export class LedgerStore {
   }
 
   dueJobs(now: number, limit = 200): JobRecord[] {
-    return this.sql
-      .exec(
-        `SELECT ${JOB_COLUMNS} FROM jobs WHERE check_at IS NOT NULL AND check_at <= ? ORDER BY check_at LIMIT ?`,
-        now,
-        limit,
-      )
-      .toArray()
-      .map(toJobRecord);
+    return this.sql.exec(RECONCILE_QUERIES.dueJobs, now, limit).toArray().map(toJobRecord);
   }
 
   /** Jobs that have a runner on the way and have not been picked up: what idle runners are for. */
   jobsAwaitingPickup(limit = 5000): JobRecord[] {
-    return this.sql
-      .exec(
-        `SELECT ${JOB_COLUMNS} FROM jobs WHERE state IN ('started', 'dispatching') ORDER BY received_at LIMIT ?`,
-        limit,
-      )
-      .toArray()
-      .map(toJobRecord);
+    return this.sql.exec(RECONCILE_QUERIES.jobsAwaitingPickup, limit).toArray().map(toJobRecord);
   }
 
   updateRunner(runnerName: string, now: number, patch: RunnerPatch): boolean {
@@ -197,12 +185,8 @@ export class LedgerStore {
 
   /** The earliest deadline of any job or runner, for the alarm. */
   nextCheck(): number | undefined {
-    const jobs = this.sql
-      .exec<{ at: number | null }>("SELECT MIN(check_at) AS at FROM jobs WHERE check_at IS NOT NULL")
-      .one().at;
-    const runners = this.sql
-      .exec<{ at: number | null }>("SELECT MIN(check_at) AS at FROM runners WHERE check_at IS NOT NULL")
-      .one().at;
+    const jobs = this.sql.exec<{ at: number | null }>(RECONCILE_QUERIES.nextJobCheck).one().at;
+    const runners = this.sql.exec<{ at: number | null }>(RECONCILE_QUERIES.nextRunnerCheck).one().at;
     const candidates = [jobs, runners].filter((value): value is number => value !== null);
     return candidates.length === 0 ? undefined : Math.min(...candidates);
   }

@@ -1,6 +1,6 @@
 /**
- * The ledger's cost stays flat as history grows: what a claim reads over the history-sized tables goes through
- * indexes over the rows in flight, and rows past retention are folded into daily aggregates and deleted. (How long
+ * The ledger's cost stays flat as history grows: what a claim and a reconcile cycle read over the history-sized
+ * tables goes through indexes over the rows in flight, and rows past retention are folded into daily aggregates and deleted. (How long
  * a claim takes at 1k / 100k / 1M rows is measured by `npm run bench:ledger`.)
  */
 import { runInDurableObject } from "cloudflare:test";
@@ -8,6 +8,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { HOT_QUERIES } from "../../../src/ledger/capacity.ts";
 import { ledgerFor } from "../../../src/ledger/job-ledger.ts";
+import { RECONCILE_QUERIES } from "../../../src/ledger/reconcile-queries.ts";
 import { DAY_MS, dayOf } from "../../../src/ledger/retention.ts";
 import {
   boundZeros,
@@ -20,7 +21,7 @@ import {
 const owner = () => `cost-${crypto.randomUUID().slice(0, 8)}`;
 
 describe("the claim's cost", () => {
-  it("reads through indexes only: the same rows at 1,000 and 20,000 finished jobs", async () => {
+  it("reads through indexes only (the claim and the reconciler): the same rows at 1,000 and 20,000 finished jobs", async () => {
     const rowsRead: Record<string, number[]> = {};
     for (const history of [1_000, 20_000]) {
       const login = owner();
@@ -33,7 +34,7 @@ describe("the claim's cost", () => {
       }
       await runInDurableObject(stub, (_instance, state) => {
         const sql = state.storage.sql;
-        for (const [name, statement] of Object.entries(HOT_QUERIES)) {
+        for (const [name, statement] of Object.entries({ ...HOT_QUERIES, ...RECONCILE_QUERIES })) {
           const args = boundZeros(statement);
           const plan = sql
             .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${statement}`, ...args)
