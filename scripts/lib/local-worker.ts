@@ -20,6 +20,11 @@ export interface LocalWorkerOptions {
   vars: Record<string, string>;
   /** Run the queue consumers too (dispatch); off to measure intake alone. */
   consumers?: boolean;
+  /**
+   * Hold each queue's messages this long, in batches of up to 100, instead of wrangler.toml's settings: work a
+   * measured call sends to the queue then runs after the call, not during it.
+   */
+  holdBatchesSeconds?: number;
   /** Called with each line the Worker logs. */
   onLog?: (line: string) => void;
 }
@@ -29,7 +34,39 @@ export interface LocalWorker {
   bundleBytes: number;
   /** The workerd processes serving this Worker. */
   pids(): number[];
+  /**
+   * Calls `method` of the Durable Object `name` in the namespace bound as `binding` (RPC through Miniflare's
+   * proxy). Untyped: the Worker's classes are not visible to Node code, so callers parse what comes back.
+   */
+  call(binding: string, name: string, method: string, ...args: unknown[]): Promise<unknown>;
+  /** Runs the Worker's `scheduled` handler once, as the Cron Trigger `cron` would. */
+  scheduled(cron: string): Promise<{ outcome: string }>;
   stop(): Promise<void>;
+}
+
+/**
+ * Calls `method` on something Miniflare's proxy handed over. Its Workers types (stubs, namespaces, Fetcher) are not
+ * visible to Node code, so this goes by name and the caller parses the answer.
+ */
+async function invoke(target: unknown, method: string, ...args: unknown[]): Promise<unknown> {
+  const reachable = (typeof target === "object" && target !== null) || typeof target === "function";
+  const fn: unknown = reachable ? Reflect.get(target, method) : undefined;
+  if (typeof fn !== "function") throw new Error(`the Worker's ${method} is not callable from Node`);
+  return await Reflect.apply(fn, target, args);
+}
+
+type QueueConsumers = ReturnType<
+  typeof unstable_getMiniflareWorkerOptions
+>["workerOptions"]["queueConsumers"];
+
+function held(consumers: QueueConsumers, seconds: number | undefined): QueueConsumers {
+  if (seconds === undefined || consumers === undefined || Array.isArray(consumers)) return consumers;
+  return Object.fromEntries(
+    Object.entries(consumers).map(([queue, settings]) => [
+      queue,
+      { ...(typeof settings === "object" ? settings : {}), maxBatchSize: 100, maxBatchTimeout: seconds },
+    ]),
+  );
 }
 
 export async function buildBundle(): Promise<{ dir: string; bytes: number }> {
@@ -50,7 +87,10 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     scriptPath: join(bundle.dir, "index.js"),
     modulesRoot: bundle.dir,
     bindings: { ...workerOptions.bindings, ...options.vars },
-    queueConsumers: options.consumers === false ? undefined : workerOptions.queueConsumers,
+    queueConsumers:
+      options.consumers === false
+        ? undefined
+        : held(workerOptions.queueConsumers, options.holdBatchesSeconds),
     host: "127.0.0.1",
     port: 0,
     cf: false,
@@ -65,5 +105,22 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
   });
   const url = (await mf.ready).toString().replace(/\/$/, "");
   const ours = workerdPids(process.pid).filter((pid) => !before.has(pid));
-  return { url, bundleBytes: bundle.bytes, pids: () => ours, stop: () => mf.dispose() };
+  return {
+    url,
+    bundleBytes: bundle.bytes,
+    pids: () => ours,
+    async call(binding, name, method, ...args) {
+      const namespace: unknown = await mf.getDurableObjectNamespace(binding);
+      const stub = await invoke(namespace, "get", await invoke(namespace, "idFromName", name));
+      // The proxy hands back live stubs of what the object returned; a JSON round trip makes them plain data.
+      return JSON.parse(JSON.stringify(await invoke(stub, method, ...args)));
+    },
+    async scheduled(cron) {
+      const result = await invoke(await mf.getWorker(), "scheduled", { cron });
+      const outcome =
+        typeof result === "object" && result !== null ? Reflect.get(result, "outcome") : undefined;
+      return { outcome: String(outcome) };
+    },
+    stop: () => mf.dispose(),
+  };
 }

@@ -313,6 +313,15 @@ async function withinBudget(
   return allowed;
 }
 
+/** GitHub calls removing a runner takes at most: none when its registration is gone, two when its id is unknown. */
+function githubCallsToRetire(
+  runner: RunnerRecord,
+  plan: { registrationAbsent: boolean } | undefined,
+): number {
+  if (plan?.registrationAbsent === true) return 0;
+  return runner.runnerId === null ? 2 : 1;
+}
+
 async function retireAll(
   deps: OwnerCycleDeps,
   retire: ReadonlyMap<string, { reason: string; registrationAbsent: boolean }>,
@@ -328,13 +337,17 @@ async function retireAll(
     byInstallation.set(runner.installationId, list);
   }
   for (const [installationId, runners] of byInstallation) {
-    const granted = await deps.grant(installationId, runners.length * 2);
-    let budget = granted;
+    // The budget charges what it grants, spent or not: ask for what these removals take.
+    const want = runners.reduce(
+      (sum, runner) => sum + githubCallsToRetire(runner, retire.get(runner.runnerName)),
+      0,
+    );
+    let budget = await deps.grant(installationId, want);
     const github = deps.github.forInstallation(installationId ?? undefined);
     for (const runner of runners) {
       const plan = retire.get(runner.runnerName);
       if (plan === undefined) continue;
-      if (budget < (plan.registrationAbsent ? 0 : runner.runnerId === null ? 2 : 1)) {
+      if (budget < githubCallsToRetire(runner, plan)) {
         store.updateRunner(runner.runnerName, now, { checkAt: now + DEFER_MS });
         report.deferred += 1;
         continue;
