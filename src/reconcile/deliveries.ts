@@ -57,14 +57,19 @@ export async function recoverLostDeliveries(deps: DeliveryRecoveryDeps): Promise
       hook.kind === "app" ? deps.github : deps.github.forInstallation(hook.installationId ?? undefined);
     report.hooks += 1;
     try {
-      const granted = await deps.grant(client, MAX_PAGES + 10);
-      let budget = granted;
+      // The budget is charged for what it grants: ask for each page as it is needed, then for the redeliveries
+      // the listing found, never for calls that might not be made.
       const fresh: HookDelivery[] = [];
       let cursor: string | undefined;
+      let complete = true;
       // A hook seen for the first time: only its latest page, so a deploy does not replay days of history.
       const pages = hook.cursor === null ? 1 : MAX_PAGES;
-      for (let page = 0; page < pages && budget > 0; page++) {
-        budget -= 1;
+      for (let page = 0; page < pages; page++) {
+        if ((await deps.grant(client, 1)) < 1) {
+          // Deliveries not listed yet: the cursor stays where it was, and the next cycle lists them again.
+          complete = false;
+          break;
+        }
         report.githubCalls += 1;
         const listed = await client.listHookDeliveries(ref, {
           perPage: 100,
@@ -81,15 +86,22 @@ export async function recoverLostDeliveries(deps: DeliveryRecoveryDeps): Promise
       const byGuid = new Map<string, HookDelivery[]>();
       for (const delivery of fresh)
         byGuid.set(delivery.guid, [...(byGuid.get(delivery.guid) ?? []), delivery]);
-      let complete = true;
-      for (const [guid, attempts] of byGuid) {
+      const failed = [...byGuid]
+        .map(([guid, attempts]) => ({
+          guid,
+          attempts,
+          latest: attempts.reduce((a, b) => (b.id > a.id ? b : a)),
+        }))
+        .filter(({ attempts, latest }) => latest.event === "workflow_job" && !attempts.some(delivered));
+      const room = MAX_REDELIVERIES_PER_CYCLE - report.redelivered.length;
+      let budget =
+        failed.length === 0 || room <= 0 ? 0 : await deps.grant(client, Math.min(failed.length, room));
+      for (const { guid, latest } of failed) {
         if (report.redelivered.length >= MAX_REDELIVERIES_PER_CYCLE || budget <= 0) {
           // The rest next cycle: the cursor stays where it was.
           complete = false;
           break;
         }
-        const latest = attempts.reduce((a, b) => (b.id > a.id ? b : a));
-        if (latest.event !== "workflow_job" || attempts.some(delivered)) continue;
         if (!(await deps.control.countRedelivery(guid, MAX_REDELIVERIES_PER_GUID, deps.now))) continue;
         budget -= 1;
         report.githubCalls += 1;

@@ -44,14 +44,15 @@ export async function findUnknownQueuedJobs(deps: ScanDeps): Promise<ScanReport>
       const client = await deps.clientFor(owner, repo);
       if (client === undefined) continue;
       report.repositories += 1;
-      let budget = await deps.grant(client, 2 + MAX_RUNS_PER_REPOSITORY);
-      if (budget < 2) continue;
-      budget -= 2;
+      // The budget is charged for what it grants: the two listings first, then one call per run they found.
+      if ((await deps.grant(client, 2)) < 2) continue;
       report.githubCalls += 2;
-      const runs = [
+      const listed = [
         ...(await client.listRuns(owner, repo, { status: "queued" })),
         ...(await client.listRuns(owner, repo, { status: "in_progress" })),
-      ].slice(0, Math.min(MAX_RUNS_PER_REPOSITORY, budget));
+      ].slice(0, MAX_RUNS_PER_REPOSITORY);
+      const budget = listed.length === 0 ? 0 : await deps.grant(client, listed.length);
+      const runs = listed.slice(0, budget);
       const messages: JobMessage[] = [];
       for (const run of runs) {
         report.githubCalls += 1;
