@@ -14,6 +14,7 @@ import { DEMO_CREDENTIALS, startEmulators } from "./lib/emulators.ts";
 import { startLocalWorker } from "./lib/local-worker.ts";
 import { adaptWorkflowJob, signedHeaders } from "./lib/payloads.ts";
 import {
+  defaultJitBurst,
   defaultJitRatePerHour,
   floorSeconds,
   hourlyRate,
@@ -37,7 +38,8 @@ Options:
                              (retry-after W), and judge the Worker against it (exit 1 if it misbehaves)
   --jit-rate-per-hour <n>    JIT_RATE_PER_HOUR (default: the Worker's 420; with --rate-limit, twice the limit's
                              hourly rate, so that (with the burst below) the pace never holds jobs back)
-  --jit-burst <n>            JIT_BURST (default: the Worker's 60; with --rate-limit, the limit itself)
+  --jit-burst <n>            JIT_BURST (default: the Worker's 60; with --rate-limit, three quarters of the limit,
+                             as 60 is of GitHub's 80)
   --log <file>               append the Worker's log lines to a file
   --timeout <s>              how long to wait for every sandbox (default 300; with --rate-limit, twice the
                              limit's floor + 120)
@@ -78,11 +80,9 @@ const WORKER_DEFAULTS = { jitRatePerHour: 420, jitBurst: 60 };
 const jitRatePerHour =
   integerOption("jit-rate-per-hour", values["jit-rate-per-hour"], 1_000_000) ??
   (rateLimit === undefined ? undefined : defaultJitRatePerHour(rateLimit));
-// Against a limit, a burst of the limit itself: a smaller one would have the pace refill it within each window,
-// and the figure would measure JIT_BURST rather than how the Worker meets the limit.
 const jitBurst =
   integerOption("jit-burst", values["jit-burst"], 10_000) ??
-  (rateLimit === undefined ? undefined : Math.min(rateLimit.limit, 10_000));
+  (rateLimit === undefined ? undefined : defaultJitBurst(rateLimit));
 const TIMEOUT_SECONDS =
   integerOption("timeout", values.timeout, 7 * 24 * 3600) ??
   (rateLimit === undefined ? 300 : timeoutSeconds(JOBS, rateLimit));
@@ -231,7 +231,7 @@ if (rateLimit !== undefined || jitRatePerHour !== undefined || jitBurst !== unde
     values["jit-burst"] !== undefined
       ? "--jit-burst"
       : rateLimit !== undefined
-        ? "the limit"
+        ? "¾ of the limit"
         : "the Worker's default";
   row("JIT_BURST", `${jitBurst ?? WORKER_DEFAULTS.jitBurst} (${burstSource})`);
 }

@@ -34,6 +34,16 @@ export function defaultJitRatePerHour(spec: RateLimitSpec): number {
 }
 
 /**
+ * The JIT_BURST the bench gives the Worker unless told otherwise: three quarters of the limit, as the Worker's
+ * default 60 is of GitHub's 80 a minute. Not the limit itself: the calls that meet it would then be the tail of a
+ * burst, going together, and more than one would meet it (300 jobs at 80/60s with a burst of 80: 1 or 2 calls
+ * into an announced limit; with 60, the pace finds the limit one call at a time and makes none).
+ */
+export function defaultJitBurst(spec: RateLimitSpec): number {
+  return Math.max(1, Math.floor(spec.limit * 0.75));
+}
+
+/**
  * The limit's own floor: `jobs` calls at `limit` per window. (The first window's calls all go at once, so a
  * perfect client can end up to one window under it; the ratio says how close the Worker came.)
  */

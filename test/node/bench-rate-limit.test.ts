@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../scripts/lib/cli.ts";
 import {
+  defaultJitBurst,
   defaultJitRatePerHour,
   floorSeconds,
   judge,
@@ -29,8 +30,10 @@ describe("--rate-limit", () => {
       expect(() => parseRateLimit(text)).toThrow(UsageError);
   });
 
-  it("paces at twice the limit, and waits twice the limit's floor and a margin", () => {
+  it("paces at twice the limit with a burst under it, and waits twice the limit's floor and a margin", () => {
     expect(defaultJitRatePerHour(SPEC)).toBe(9600);
+    expect(defaultJitBurst(SPEC)).toBe(60);
+    expect(defaultJitBurst({ limit: 1, windowSeconds: 1 })).toBe(1);
     expect(floorSeconds(1000, SPEC)).toBe(750);
     expect(timeoutSeconds(1000, SPEC)).toBe(1620);
   });
