@@ -4,30 +4,109 @@
  * Prints how long until every sandbox was requested, duplicates (must be 0), upstream calls per job, and the
  * latency from the webhook's 202 to the sandbox request.
  *
- *   npm run bench:dispatch -- [--jobs 1000] [--concurrency 32]
+ * With `--rate-limit 80/60s` the GitHub emulator refuses the JIT registration over 80 in any 60 s (GitHub's 403 with
+ * `retry-after`), and the bench also prints the 403s drawn, the calls made into an announced limit (must be 0), how
+ * close the time to the last sandbox came to the limit's own floor, and the jobs dead-lettered (must be 0).
  */
-import { parseArgs } from "node:util";
+import { appendFileSync } from "node:fs";
+import { exitWithUsageError, parseCommandLine, UsageError } from "./lib/cli.ts";
 import { DEMO_CREDENTIALS, startEmulators } from "./lib/emulators.ts";
 import { startLocalWorker } from "./lib/local-worker.ts";
 import { adaptWorkflowJob, signedHeaders } from "./lib/payloads.ts";
+import {
+  defaultJitBurst,
+  defaultJitRatePerHour,
+  floorSeconds,
+  hourlyRate,
+  judge,
+  parseRateLimit,
+  type RateLimitSpec,
+  refusalsAllowed,
+  timeoutSeconds,
+} from "./lib/rate-limit-bench.ts";
+import { ledgerFigures, limitFigures } from "./lib/rate-limit-figures.ts";
 import { loadWebhookExamples } from "./lib/webhook-examples.ts";
 
-const { values } = parseArgs({
-  options: {
+const USAGE = `Usage: npm run bench:dispatch -- [options]
+
+Queued deliveries through the Worker's production bundle against zero-latency GitHub and Modal emulators.
+
+Options:
+  --jobs <n>                 jobs to queue (default 1000); every tenth is delivered twice
+  --concurrency <n>          webhook senders (default 32)
+  --rate-limit <N/Ws>        emulate GitHub's secondary limit: N JIT registrations per credential in any W seconds
+                             (retry-after W), and judge the Worker against it (exit 1 if it misbehaves)
+  --jit-rate-per-hour <n>    JIT_RATE_PER_HOUR (default: the Worker's 420; with --rate-limit, twice the limit's
+                             hourly rate, so that (with the burst below) the pace never holds jobs back)
+  --jit-burst <n>            JIT_BURST (default: the Worker's 60; with --rate-limit, three quarters of the limit,
+                             as 60 is of GitHub's 80)
+  --log <file>               append the Worker's log lines to a file
+  --timeout <s>              how long to wait for every sandbox (default 300; with --rate-limit, twice the
+                             limit's floor + 120)
+  -h, --help                 print this help`;
+
+const values = parseCommandLine(
+  {
     jobs: { type: "string", default: "1000" },
     concurrency: { type: "string", default: "32" },
-    timeout: { type: "string", default: "300" },
+    timeout: { type: "string" },
+    "rate-limit": { type: "string" },
+    "jit-rate-per-hour": { type: "string" },
+    "jit-burst": { type: "string" },
+    log: { type: "string" },
   },
-});
-const JOBS = Number(values.jobs);
+  USAGE,
+);
+
+function integerOption(name: string, text: string | undefined, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1 || value > max)
+    exitWithUsageError(`--${name} must be an integer from 1 to ${max}`, USAGE);
+  return value;
+}
+
+const JOBS = integerOption("jobs", values.jobs, 1_000_000) ?? 1000;
+const CONCURRENCY = integerOption("concurrency", values.concurrency, 10_000) ?? 32;
+let rateLimit: RateLimitSpec | undefined;
+try {
+  rateLimit = values["rate-limit"] === undefined ? undefined : parseRateLimit(values["rate-limit"]);
+} catch (error) {
+  if (error instanceof UsageError) exitWithUsageError(error.message, USAGE);
+  throw error;
+}
+// The Worker's own defaults and bounds (src/config/dispatch.ts).
+const WORKER_DEFAULTS = { jitRatePerHour: 420, jitBurst: 60 };
+const jitRatePerHour =
+  integerOption("jit-rate-per-hour", values["jit-rate-per-hour"], 1_000_000) ??
+  (rateLimit === undefined ? undefined : defaultJitRatePerHour(rateLimit));
+const jitBurst =
+  integerOption("jit-burst", values["jit-burst"], 10_000) ??
+  (rateLimit === undefined ? undefined : defaultJitBurst(rateLimit));
+const TIMEOUT_SECONDS =
+  integerOption("timeout", values.timeout, 7 * 24 * 3600) ??
+  (rateLimit === undefined ? 300 : timeoutSeconds(JOBS, rateLimit));
+
 const SECRET = "bench-dispatch-secret-0123456789";
+const STATUS_TOKEN = `bench-status-${crypto.randomUUID()}`;
 const REPOSITORIES = ["bench/api", "bench/web", "other/app", "fourth/svc"];
 
 const example = loadWebhookExamples()["workflow_job.queued"];
 if (example === undefined) throw new Error("no queued example payload");
 
 const emulators = await startEmulators({ namespace: "bench", repositories: REPOSITORIES });
+if (rateLimit !== undefined) {
+  await emulators.github.seed({
+    secondaryRateLimit: {
+      limit: rateLimit.limit,
+      windowSeconds: rateLimit.windowSeconds,
+      retryAfterSeconds: Math.ceil(rateLimit.windowSeconds),
+    },
+  });
+}
+const logFile = values.log;
 const worker = await startLocalWorker({
+  ...(logFile === undefined ? {} : { onLog: (line: string) => appendFileSync(logFile, `${line}\n`) }),
   vars: {
     WEBHOOK_SECRET: SECRET,
     GITHUB_TOKEN: DEMO_CREDENTIALS.githubToken,
@@ -35,6 +114,18 @@ const worker = await startLocalWorker({
     ...emulators.modalVars("direct"),
     // Nothing completes jobs here, so a runner cap would park most of the burst: measure dispatch without one.
     MAX_RUNNERS_PER_OWNER: "unlimited",
+    ...(jitRatePerHour === undefined ? {} : { JIT_RATE_PER_HOUR: String(jitRatePerHour) }),
+    ...(jitBurst === undefined ? {} : { JIT_BURST: String(jitBurst) }),
+    ...(rateLimit === undefined
+      ? {}
+      : {
+          // Nothing runs on these runners either: a run of many minutes would pass STUCK_JOB_SECONDS and
+          // ORPHAN_GRACE_SECONDS, and the reconciler would rightly take them for dead and register new ones.
+          // Measure dispatch against the limit, not that.
+          STUCK_JOB_SECONDS: String(24 * 3600),
+          ORPHAN_GRACE_SECONDS: String(24 * 3600),
+          STATUS_TOKEN,
+        }),
   },
 });
 
@@ -71,16 +162,26 @@ async function sender(): Promise<void> {
     else if (!accepted.has(delivery.jobId)) accepted.set(delivery.jobId, Date.now());
   }
 }
-await Promise.all(Array.from({ length: Number(values.concurrency) }, sender));
+await Promise.all(Array.from({ length: CONCURRENCY }, sender));
 const sentSeconds = (performance.now() - start) / 1000;
 
 type Sandboxes = Awaited<ReturnType<typeof emulators.modal.sandboxes>>;
+const jobsOf = (list: Sandboxes) => new Set(list.map((sandbox) => sandbox.tags["job-id"])).size;
 let sandboxes: Sandboxes = [];
-const deadline = Date.now() + Number(values.timeout) * 1000;
+const deadline = Date.now() + TIMEOUT_SECONDS * 1000;
+// A limited run lasts minutes: poll less often (the figure comes from the sandboxes' own creation times) and say
+// how far it got now and then.
+const pollMs = rateLimit === undefined ? 100 : 1000;
+let reportAt = Date.now() + 30_000;
 for (;;) {
   sandboxes = await emulators.modal.sandboxes();
   if (new Set(sandboxes.map((sandbox) => sandbox.name)).size >= JOBS || Date.now() > deadline) break;
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  if (rateLimit !== undefined && Date.now() >= reportAt) {
+    reportAt += 30_000;
+    const seconds = ((Date.now() - startedAt) / 1000).toFixed(0);
+    process.stderr.write(`  … ${seconds} s: ${jobsOf(sandboxes)} of ${JOBS} jobs have a sandbox\n`);
+  }
+  await new Promise((resolve) => setTimeout(resolve, pollMs));
 }
 const lastRequested = Math.max(...sandboxes.map((sandbox) => sandbox.createdAt * 1000));
 await new Promise((resolve) => setTimeout(resolve, 2000)); // late duplicates would show up now
@@ -89,7 +190,8 @@ sandboxes = await emulators.modal.sandboxes();
 const perName = new Map<string, number>();
 for (const sandbox of sandboxes) perName.set(sandbox.name ?? "", (perName.get(sandbox.name ?? "") ?? 0) + 1);
 const duplicates = [...perName.values()].reduce((sum, count) => sum + count - 1, 0);
-const githubCalls = (await emulators.github.requests()).length;
+const requests = await emulators.github.requests();
+const githubCalls = requests.length;
 const modalCalls = (await emulators.modal.calls()).length;
 const latencies = sandboxes
   .map((sandbox) => {
@@ -102,20 +204,88 @@ const latencies = sandboxes
 const percentile = (p: number) =>
   latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? Number.NaN;
 
+const limited =
+  rateLimit === undefined
+    ? undefined
+    : {
+        ...limitFigures(await emulators.github.rateLimits(), requests),
+        ledger: await ledgerFigures(worker.url, STATUS_TOKEN),
+      };
+
 await worker.stop();
 await emulators.close();
 
 const row = (label: string, value: string) => console.log(`  ${label.padEnd(46)} ${value}`);
 console.log(
-  `\nbench:dispatch — ${JOBS} jobs (+${deliveries.length - JOBS} redeliveries), ${values.concurrency} senders, zero-latency emulators, bundle ${(worker.bundleBytes / 1024).toFixed(0)} KiB\n`,
+  `\nbench:dispatch — ${JOBS} jobs (+${deliveries.length - JOBS} redeliveries), ${CONCURRENCY} senders, zero-latency emulators, bundle ${(worker.bundleBytes / 1024).toFixed(0)} KiB\n`,
 );
+if (rateLimit !== undefined || jitRatePerHour !== undefined || jitBurst !== undefined) {
+  const rateSource =
+    values["jit-rate-per-hour"] !== undefined
+      ? "--jit-rate-per-hour"
+      : rateLimit !== undefined
+        ? "2× the limit's hourly rate"
+        : "the Worker's default";
+  row("JIT_RATE_PER_HOUR", `${jitRatePerHour ?? WORKER_DEFAULTS.jitRatePerHour} (${rateSource})`);
+  const burstSource =
+    values["jit-burst"] !== undefined
+      ? "--jit-burst"
+      : rateLimit !== undefined
+        ? "¾ of the limit"
+        : "the Worker's default";
+  row("JIT_BURST", `${jitBurst ?? WORKER_DEFAULTS.jitBurst} (${burstSource})`);
+}
+if (rateLimit !== undefined) {
+  row(
+    "emulated secondary limit",
+    `${rateLimit.limit} JIT registrations / ${rateLimit.windowSeconds} s per credential (${hourlyRate(rateLimit).toFixed(0)}/h), retry-after ${Math.ceil(rateLimit.windowSeconds)} s`,
+  );
+}
 row("deliveries sent (s)", sentSeconds.toFixed(2));
 row("non-202 answers", String(failures));
 row("sandboxes requested", `${perName.size} of ${JOBS}`);
 row("seconds until all sandboxes were requested", ((lastRequested - startedAt) / 1000).toFixed(2));
+if (rateLimit !== undefined && limited !== undefined) {
+  const elapsed = (lastRequested - startedAt) / 1000;
+  const floor = floorSeconds(JOBS, rateLimit);
+  row("  the limit's floor: jobs / limit × window (s)", floor.toFixed(2));
+  row("  measured / floor", `${(elapsed / floor).toFixed(3)}×`);
+}
 row("duplicate sandboxes (must be 0)", String(duplicates));
 row("GitHub calls per job", (githubCalls / JOBS).toFixed(3));
 row("Modal calls per job", (modalCalls / JOBS).toFixed(3));
 row("accepted → sandbox requested, p50 (ms)", percentile(50).toFixed(0));
 row("accepted → sandbox requested, p95 (ms)", percentile(95).toFixed(0));
-process.exitCode = duplicates === 0 && perName.size === JOBS ? 0 : 1;
+
+if (rateLimit === undefined || limited === undefined) {
+  process.exitCode = duplicates === 0 && perName.size === JOBS ? 0 : 1;
+} else {
+  const elapsedMs = lastRequested - startedAt;
+  row("JIT registrations made / refused", `${limited.jitAccepted} / ${limited.jitRefused}`);
+  row(
+    "403s drawn (at most one per window)",
+    `${limited.refusals} (${limited.secondary} secondary, ${limited.primary} primary; ${refusalsAllowed(elapsedMs, rateLimit)} allowed)`,
+  );
+  row("calls made into an announced limit (must be 0)", String(limited.duringAnnouncedLimit));
+  row(
+    "jobs dead-lettered or failed (must be 0)",
+    `${limited.ledger.failed}${limited.ledger.capped ? " or more" : ""}`,
+  );
+  if (limited.ledger.waiting > 0) row("jobs still waiting in the ledgers", String(limited.ledger.waiting));
+  for (const job of limited.ledger.examples)
+    row(`  job ${job.jobId}`, job.lastError ?? "(no error recorded)");
+  const problems = judge(
+    {
+      jobs: JOBS,
+      jobsWithSandbox: jobsOf(sandboxes),
+      duplicates,
+      deadLettered: limited.ledger.failed,
+      refusals: limited.refusals,
+      duringAnnouncedLimit: limited.duringAnnouncedLimit,
+      elapsedMs,
+    },
+    rateLimit,
+  );
+  console.log(problems.length === 0 ? "\n  PASS" : `\n  FAIL: ${problems.join("; ")}`);
+  process.exitCode = problems.length === 0 ? 0 : 1;
+}

@@ -83,16 +83,25 @@ export function take(
 
   const interval = intervalOf(rate);
   // A job back at its slot: it was counted when the slot was given. Queue delays are whole seconds, so holders of
-  // neighbouring slots arrive together, or late: each still goes one interval after the one before.
-  if (reservation !== undefined && reservation.generation === next.generation && !limited) {
-    const at =
+  // neighbouring slots arrive together, or late: each still goes one interval after the one before. A slot of this
+  // generation was given knowing of the current limit, so it is never before the limit's end — one that arrives
+  // early while the limit holds (the probe's, due at the very end) waits for it like any other early slot; turned
+  // away, the probe would hold everyone until PROBE_TIMEOUT_MS.
+  if (reservation !== undefined && reservation.generation === next.generation) {
+    const at = Math.max(
+      next.limitedUntil,
       reservation.slot === next.lastGrantSlot
         ? reservation.slot
-        : Math.max(reservation.slot, next.lastGrantAt + interval);
+        : Math.max(reservation.slot, next.lastGrantAt + interval),
+    );
     if (at > now + SLOT_SLACK_MS) {
       return {
         state: next,
-        result: { granted: false, reservation: { ...reservation, slot: at }, reason: "paced" },
+        result: {
+          granted: false,
+          reservation: { ...reservation, slot: at },
+          reason: limited ? "limited" : "paced",
+        },
       };
     }
     const wait = at > now ? { notBefore: at } : {};

@@ -92,6 +92,18 @@ describe("a limit GitHub announced", () => {
     expect(after.result).toEqual({ granted: true, probe: false });
   });
 
+  it("the probe delivered up to a second early is still the probe: it goes at the limit's end", () => {
+    const until = T0 + 60_000;
+    const probe = take(limited(INITIAL_PACING, until), T0 + 10_000, RATE);
+    if (probe.result.granted) throw new Error("expected a reservation");
+    // Queue delays are whole seconds, rounded: the probe's message can arrive before the limit has ended. Were it
+    // turned away, the others would wait for a probe that never goes, until PROBE_TIMEOUT_MS.
+    const early = take(probe.state, until - 400, RATE, probe.result.reservation);
+    expect(early.result).toEqual({ granted: true, probe: true, notBefore: until });
+    const tooEarly = take(probe.state, until - 5000, RATE, probe.result.reservation);
+    expect(tooEarly.result).toMatchObject({ granted: false, reservation: { slot: until, probe: true } });
+  });
+
   it("a longer limit learnt later moves the end; a shorter one changes nothing", () => {
     const state = limited(INITIAL_PACING, T0 + 60_000);
     expect(limited(state, T0 + 30_000)).toBe(state);
