@@ -36,9 +36,10 @@ Options:
   --concurrency <n>          webhook senders (default 32)
   --rate-limit <N/Ws>        emulate GitHub's secondary limit: N JIT registrations per credential in any W seconds
                              (retry-after W), and judge the Worker against it (exit 1 if it misbehaves)
-  --jit-rate-per-hour <n>    JIT_RATE_PER_HOUR (default: the Worker's 420; with --rate-limit, twice the limit's
-                             hourly rate, so that (with the burst below) the pace never holds jobs back)
-  --jit-burst <n>            JIT_BURST (default: the Worker's 60; with --rate-limit, three quarters of the limit,
+  --jit-rate-per-hour <n>    JIT_RATE_PER_HOUR (default: 1000000, no pace, to measure dispatch itself — the
+                             Worker's own 420 would take 2.4 h for 1,000 jobs by design; with --rate-limit, twice
+                             the limit's hourly rate, so that (with the burst below) the pace never holds jobs back)
+  --jit-burst <n>            JIT_BURST (default: 10000, no pace; with --rate-limit, three quarters of the limit,
                              as 60 is of GitHub's 80)
   --log <file>               append the Worker's log lines to a file
   --timeout <s>              how long to wait for every sandbox (default 300; with --rate-limit, twice the
@@ -75,14 +76,14 @@ try {
   if (error instanceof UsageError) exitWithUsageError(error.message, USAGE);
   throw error;
 }
-// The Worker's own defaults and bounds (src/config/dispatch.ts).
-const WORKER_DEFAULTS = { jitRatePerHour: 420, jitBurst: 60 };
+// Without a limit the bench measures dispatch, not the pace: the variables' upper bounds (src/config/dispatch.ts).
+const NO_PACE = { jitRatePerHour: 1_000_000, jitBurst: 10_000 };
 const jitRatePerHour =
   integerOption("jit-rate-per-hour", values["jit-rate-per-hour"], 1_000_000) ??
-  (rateLimit === undefined ? undefined : defaultJitRatePerHour(rateLimit));
+  (rateLimit === undefined ? NO_PACE.jitRatePerHour : defaultJitRatePerHour(rateLimit));
 const jitBurst =
   integerOption("jit-burst", values["jit-burst"], 10_000) ??
-  (rateLimit === undefined ? undefined : defaultJitBurst(rateLimit));
+  (rateLimit === undefined ? NO_PACE.jitBurst : defaultJitBurst(rateLimit));
 const TIMEOUT_SECONDS =
   integerOption("timeout", values.timeout, 7 * 24 * 3600) ??
   (rateLimit === undefined ? 300 : timeoutSeconds(JOBS, rateLimit));
@@ -114,8 +115,8 @@ const worker = await startLocalWorker({
     ...emulators.modalVars("direct"),
     // Nothing completes jobs here, so a runner cap would park most of the burst: measure dispatch without one.
     MAX_RUNNERS_PER_OWNER: "unlimited",
-    ...(jitRatePerHour === undefined ? {} : { JIT_RATE_PER_HOUR: String(jitRatePerHour) }),
-    ...(jitBurst === undefined ? {} : { JIT_BURST: String(jitBurst) }),
+    JIT_RATE_PER_HOUR: String(jitRatePerHour),
+    JIT_BURST: String(jitBurst),
     ...(rateLimit === undefined
       ? {}
       : {
@@ -192,7 +193,19 @@ for (const sandbox of sandboxes) perName.set(sandbox.name ?? "", (perName.get(sa
 const duplicates = [...perName.values()].reduce((sum, count) => sum + count - 1, 0);
 const requests = await emulators.github.requests();
 const githubCalls = requests.length;
-const modalCalls = (await emulators.modal.calls()).length;
+const modalCallList = await emulators.modal.calls();
+const modalCalls = modalCallList.length;
+/** Calls by route or method, those made once per job left out: what a job costs beyond its two calls. */
+function extras(names: string[], perJob: string): string {
+  const counts = new Map<string, number>();
+  for (const name of names) counts.set(name, (counts.get(name) ?? 0) + 1);
+  return (
+    [...counts]
+      .filter(([name]) => name !== perJob)
+      .map(([name, count]) => `${name} ×${count}`)
+      .join(", ") || "none"
+  );
+}
 const latencies = sandboxes
   .map((sandbox) => {
     const jobId = Number(sandbox.tags["job-id"]);
@@ -219,22 +232,20 @@ const row = (label: string, value: string) => console.log(`  ${label.padEnd(46)}
 console.log(
   `\nbench:dispatch — ${JOBS} jobs (+${deliveries.length - JOBS} redeliveries), ${CONCURRENCY} senders, zero-latency emulators, bundle ${(worker.bundleBytes / 1024).toFixed(0)} KiB\n`,
 );
-if (rateLimit !== undefined || jitRatePerHour !== undefined || jitBurst !== undefined) {
-  const rateSource =
-    values["jit-rate-per-hour"] !== undefined
-      ? "--jit-rate-per-hour"
-      : rateLimit !== undefined
-        ? "2× the limit's hourly rate"
-        : "the Worker's default";
-  row("JIT_RATE_PER_HOUR", `${jitRatePerHour ?? WORKER_DEFAULTS.jitRatePerHour} (${rateSource})`);
-  const burstSource =
-    values["jit-burst"] !== undefined
-      ? "--jit-burst"
-      : rateLimit !== undefined
-        ? "¾ of the limit"
-        : "the Worker's default";
-  row("JIT_BURST", `${jitBurst ?? WORKER_DEFAULTS.jitBurst} (${burstSource})`);
-}
+const rateSource =
+  values["jit-rate-per-hour"] !== undefined
+    ? "--jit-rate-per-hour"
+    : rateLimit !== undefined
+      ? "2× the limit's hourly rate"
+      : "no pace: dispatch alone";
+row("JIT_RATE_PER_HOUR", `${jitRatePerHour} (${rateSource})`);
+const burstSource =
+  values["jit-burst"] !== undefined
+    ? "--jit-burst"
+    : rateLimit !== undefined
+      ? "¾ of the limit"
+      : "no pace: dispatch alone";
+row("JIT_BURST", `${jitBurst} (${burstSource})`);
 if (rateLimit !== undefined) {
   row(
     "emulated secondary limit",
@@ -254,6 +265,20 @@ if (rateLimit !== undefined && limited !== undefined) {
 row("duplicate sandboxes (must be 0)", String(duplicates));
 row("GitHub calls per job", (githubCalls / JOBS).toFixed(3));
 row("Modal calls per job", (modalCalls / JOBS).toFixed(3));
+row(
+  "  GitHub calls besides JIT",
+  extras(
+    requests.map((request) => request.route ?? request.path),
+    "POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig",
+  ),
+);
+row(
+  "  Modal calls besides SandboxCreateV2",
+  extras(
+    modalCallList.map((call) => call.method),
+    "SandboxCreateV2",
+  ),
+);
 row("accepted → sandbox requested, p50 (ms)", percentile(50).toFixed(0));
 row("accepted → sandbox requested, p95 (ms)", percentile(95).toFixed(0));
 
