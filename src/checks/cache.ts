@@ -29,6 +29,10 @@ export async function cachedChecks(
   }
   const fresh: Entry = { startedAt: now, pending: run(), last: entry?.last };
   entries.set(config, fresh);
+  // A run that threw is not kept for the minute: the next ask runs again (the last finished run stays).
+  fresh.pending.catch(() => {
+    if (entries.get(config) === fresh) entries.set(config, { ...fresh, startedAt: Number.NEGATIVE_INFINITY });
+  });
   const report = await fresh.pending;
   fresh.last = report;
   return { report, cached: false };

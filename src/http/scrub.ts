@@ -22,7 +22,8 @@ function escapeHtml(text: string): string {
 
 export function scrubText(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const secret of secrets) {
+  // Longest first: a secret that contains another is replaced whole, not around the shorter one.
+  for (const secret of [...secrets].sort((x, y) => y.length - x.length)) {
     if (secret.length < MIN_SECRET_LENGTH) continue;
     for (const form of new Set([secret, JSON.stringify(secret).slice(1, -1), escapeHtml(secret)])) {
       if (out.includes(form)) out = out.split(form).join(REDACTED);

@@ -108,7 +108,8 @@ export function take(
     if (next.probe === "none" || reservation.probe) {
       if (reservation.probe) {
         next.probe = "chosen";
-        next.probeAt = now;
+        // When it goes, not when it asked: an early probe waits for its slot, and others wait for its answer.
+        next.probeAt = Math.max(now, at);
       }
       next.lastGrantAt = Math.max(now, at);
       next.lastGrantSlot = reservation.slot;

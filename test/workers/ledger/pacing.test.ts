@@ -100,6 +100,8 @@ describe("a limit GitHub announced", () => {
     // turned away, the others would wait for a probe that never goes, until PROBE_TIMEOUT_MS.
     const early = take(probe.state, until - 400, RATE, probe.result.reservation);
     expect(early.result).toEqual({ granted: true, probe: true, notBefore: until });
+    // Others wait for its answer from when it goes, not from when it asked.
+    expect(early.state.probeAt).toBe(until);
     const tooEarly = take(probe.state, until - 5000, RATE, probe.result.reservation);
     expect(tooEarly.result).toMatchObject({ granted: false, reservation: { slot: until, probe: true } });
   });
