@@ -118,7 +118,7 @@ export async function dispatchJob(deps: DispatchDeps, message: JobMessage): Prom
   const scope = runnerScopeForRepository(config.github.runnerScope, job.repository);
   let registeredRunnerId: number | undefined;
   let resolvedAppId: string | undefined;
-  let probe: { credential: string } | undefined;
+  let probe: { credential: string; generation?: number } | undefined;
 
   const park = async (reason: ParkInput["reason"], untilMs: number, detail: string, hints: MessageHints) => {
     const until = untilMs + Math.floor(deps.random() * WAKE_JITTER_MS);
@@ -198,7 +198,9 @@ export async function dispatchJob(deps: DispatchDeps, message: JobMessage): Prom
         { pacing: grant.reservation },
       );
     }
-    if (grant.probe) probe = { credential };
+    if (grant.probe) {
+      probe = grant.generation === undefined ? { credential } : { credential, generation: grant.generation };
+    }
     if (grant.notBefore !== undefined && grant.notBefore > now()) {
       await deps.sleep(grant.notBefore - now());
       // A limit announced while we waited holds us too.
@@ -215,7 +217,7 @@ export async function dispatchJob(deps: DispatchDeps, message: JobMessage): Prom
       runnerGroupId: config.github.runnerGroupId,
       workFolder: "_work",
     });
-    if (probe !== undefined) await deps.budget(probe.credential).probeDone();
+    if (probe !== undefined) await deps.budget(probe.credential).probeDone(probe.generation);
     probe = undefined;
     const jitIssuedAt = now();
     if (jit.kind === "already_running") {
@@ -282,7 +284,7 @@ export async function dispatchJob(deps: DispatchDeps, message: JobMessage): Prom
   } catch (error) {
     await deps.reportLimits();
     const rateLimited = error instanceof UpstreamError && error.reason === "rate_limited";
-    if (probe !== undefined && !rateLimited) await deps.budget(probe.credential).probeDone();
+    if (probe !== undefined && !rateLimited) await deps.budget(probe.credential).probeDone(probe.generation);
     const settlement = settle(error, {
       kind: "dispatch",
       attempts: deps.attempts,

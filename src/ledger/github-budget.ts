@@ -96,9 +96,9 @@ export class GitHubBudget extends DurableObject<Env> {
     return now >= (await this.load()).limitedUntil;
   }
 
-  /** The probe after a limit was answered with anything but a rate limit. */
-  async probeDone(): Promise<void> {
-    await this.save(probeSucceeded(await this.load()));
+  /** The probe of the limit `generation` was answered with anything but a rate limit. */
+  async probeDone(generation?: number): Promise<void> {
+    await this.save(probeSucceeded(await this.load(), generation));
   }
 
   /**

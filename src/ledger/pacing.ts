@@ -43,7 +43,12 @@ export interface Reservation {
 
 export type TakeResult =
   /** `notBefore`: a reservation honoured up to `SLOT_SLACK_MS` early — the call waits for its slot. */
-  | { granted: true; probe: boolean; notBefore?: number }
+  | {
+      granted: true;
+      probe: boolean;
+      notBefore?: number /** The probe's: the limit it probes. */;
+      generation?: number;
+    }
   | { granted: false; reservation: Reservation; reason: "paced" | "limited" };
 
 /** A reservation is honoured this much early: queue delays are whole seconds. */
@@ -113,7 +118,8 @@ export function take(
       }
       next.lastGrantAt = Math.max(now, at);
       next.lastGrantSlot = reservation.slot;
-      return { state: next, result: { granted: true, probe: reservation.probe, ...wait } };
+      const probed = reservation.probe ? { generation: next.generation } : {};
+      return { state: next, result: { granted: true, probe: reservation.probe, ...wait, ...probed } };
     }
   }
 
@@ -131,7 +137,10 @@ export function take(
   if (slot <= now) {
     next.lastGrantAt = now;
     next.lastGrantSlot = slot;
-    return { state: next, result: { granted: true, probe } };
+    return {
+      state: next,
+      result: { granted: true, probe, ...(probe ? { generation: next.generation } : {}) },
+    };
   }
   return {
     state: next,
@@ -159,7 +168,11 @@ export function limited(state: PacingState, until: number): PacingState {
   };
 }
 
-/** The probe went through: the limit is over. */
-export function probeSucceeded(state: PacingState): PacingState {
+/**
+ * The probe went through: the limit is over — unless a newer limit was announced while it was in flight (another
+ * `generation`), which needs a probe of its own.
+ */
+export function probeSucceeded(state: PacingState, generation?: number): PacingState {
+  if (generation !== undefined && generation !== state.generation) return state;
   return state.probe === "none" ? state : { ...state, probe: "none" };
 }

@@ -86,10 +86,22 @@ describe("a limit GitHub announced", () => {
       ? { slot: 0, generation: 0, probe: false }
       : probe.result.reservation;
     const probed = take(state, until, RATE, probeReservation);
-    expect(probed.result).toEqual({ granted: true, probe: true });
+    expect(probed.result).toEqual({ granted: true, probe: true, generation: probeReservation.generation });
     state = probeSucceeded(probed.state);
     const after = take(state, waiting.result.reservation.slot, RATE, waiting.result.reservation);
     expect(after.result).toEqual({ granted: true, probe: false });
+  });
+
+  it("a probe that succeeds after a newer limit was announced leaves the newer limit's probe to come", () => {
+    const first = take(limited(INITIAL_PACING, T0 + 60_000), T0 + 10_000, RATE);
+    if (first.result.granted) throw new Error("expected a reservation");
+    const probed = take(first.state, T0 + 60_000, RATE, first.result.reservation);
+    expect(probed.result).toMatchObject({ granted: true, probe: true });
+    // While it was in flight, another call learnt of a longer limit.
+    const newer = limited(probed.state, T0 + 180_000);
+    const after = probeSucceeded(newer, first.result.reservation.generation);
+    expect(after.probe).toBe("pending");
+    expect(probeSucceeded(newer, newer.generation).probe).toBe("none");
   });
 
   it("the probe delivered up to a second early is still the probe: it goes at the limit's end", () => {
@@ -99,7 +111,12 @@ describe("a limit GitHub announced", () => {
     // Queue delays are whole seconds, rounded: the probe's message can arrive before the limit has ended. Were it
     // turned away, the others would wait for a probe that never goes, until PROBE_TIMEOUT_MS.
     const early = take(probe.state, until - 400, RATE, probe.result.reservation);
-    expect(early.result).toEqual({ granted: true, probe: true, notBefore: until });
+    expect(early.result).toEqual({
+      granted: true,
+      probe: true,
+      notBefore: until,
+      generation: probe.result.reservation.generation,
+    });
     // Others wait for its answer from when it goes, not from when it asked.
     expect(early.state.probeAt).toBe(until);
     const tooEarly = take(probe.state, until - 5000, RATE, probe.result.reservation);
