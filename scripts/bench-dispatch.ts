@@ -232,20 +232,14 @@ const row = (label: string, value: string) => console.log(`  ${label.padEnd(46)}
 console.log(
   `\nbench:dispatch — ${JOBS} jobs (+${deliveries.length - JOBS} redeliveries), ${CONCURRENCY} senders, zero-latency emulators, bundle ${(worker.bundleBytes / 1024).toFixed(0)} KiB\n`,
 );
-const rateSource =
-  values["jit-rate-per-hour"] !== undefined
-    ? "--jit-rate-per-hour"
-    : rateLimit !== undefined
-      ? "2× the limit's hourly rate"
-      : "no pace: dispatch alone";
-row("JIT_RATE_PER_HOUR", `${jitRatePerHour} (${rateSource})`);
-const burstSource =
-  values["jit-burst"] !== undefined
-    ? "--jit-burst"
-    : rateLimit !== undefined
-      ? "¾ of the limit"
-      : "no pace: dispatch alone";
-row("JIT_BURST", `${jitBurst} (${burstSource})`);
+/** Where a pacing variable's value came from: its flag, the limit it was derived from, or the bench's no-pace default. */
+const sourceOf = (flag: "jit-rate-per-hour" | "jit-burst", fromLimit: string) =>
+  values[flag] !== undefined ? `--${flag}` : rateLimit !== undefined ? fromLimit : "no pace: dispatch alone";
+row(
+  "JIT_RATE_PER_HOUR",
+  `${jitRatePerHour} (${sourceOf("jit-rate-per-hour", "2× the limit's hourly rate")})`,
+);
+row("JIT_BURST", `${jitBurst} (${sourceOf("jit-burst", "¾ of the limit")})`);
 if (rateLimit !== undefined) {
   row(
     "emulated secondary limit",

@@ -118,7 +118,7 @@ export async function dispatchJob(deps: DispatchDeps, message: JobMessage): Prom
   const scope = runnerScopeForRepository(config.github.runnerScope, job.repository);
   let registeredRunnerId: number | undefined;
   let resolvedAppId: string | undefined;
-  let probe: { credential: string; generation?: number } | undefined;
+  let probe: { credential: string; generation: number | undefined } | undefined;
 
   const park = async (reason: ParkInput["reason"], untilMs: number, detail: string, hints: MessageHints) => {
     const until = untilMs + Math.floor(deps.random() * WAKE_JITTER_MS);
@@ -198,9 +198,7 @@ export async function dispatchJob(deps: DispatchDeps, message: JobMessage): Prom
         { pacing: grant.reservation },
       );
     }
-    if (grant.probe) {
-      probe = grant.generation === undefined ? { credential } : { credential, generation: grant.generation };
-    }
+    if (grant.probe) probe = { credential, generation: grant.generation };
     if (grant.notBefore !== undefined && grant.notBefore > now()) {
       await deps.sleep(grant.notBefore - now());
       // A limit announced while we waited holds us too.

@@ -46,7 +46,8 @@ export type TakeResult =
   | {
       granted: true;
       probe: boolean;
-      notBefore?: number /** The probe's: the limit it probes. */;
+      notBefore?: number;
+      /** The probe's: the limit it probes. */
       generation?: number;
     }
   | { granted: false; reservation: Reservation; reason: "paced" | "limited" };

@@ -22,6 +22,28 @@ import { dispatched, freshRepository, ledgerOf, MINUTE, queuedMessage } from "..
 import { withVars } from "../../support/vars.ts";
 import { workflowJob } from "../../support/webhook.ts";
 
+/** The Worker's services, and a grant that gives what is asked and remembers it. */
+function countingWorker(vars: Parameters<typeof withVars>[0] = {}) {
+  const config = loadConfig(withVars(vars));
+  if (!config.dispatch.ok || !config.intake.ok) throw new Error("the test Worker is not configured");
+  const dispatch = config.dispatch.value;
+  const log = createLogger({ sink: () => {} });
+  const services = createServices(dispatch, { fetch, now: Date.now, logger: log });
+  const asked: number[] = [];
+  const grant = async (_client: unknown, want: number) => {
+    asked.push(want);
+    return want;
+  };
+  return {
+    dispatch,
+    intake: config.intake.value,
+    services,
+    log,
+    grant,
+    asked: () => asked.reduce((a, b) => a + b, 0),
+  };
+}
+
 it("asks the GitHub budget for no more calls than the cycle makes", async () => {
   const repository = freshRepository();
   const jobs = [await dispatched(repository), await dispatched(repository), await dispatched(repository)];
@@ -29,12 +51,8 @@ it("asks the GitHub budget for no more calls than the cycle makes", async () => 
   // idle runners, whose ids it has had since their JIT registrations — one call each.
   for (const job of jobs) await github().cancelJob(job.message.job.id);
 
-  const config = loadConfig(env);
-  if (!config.dispatch.ok) throw new Error("the test Worker is not configured");
-  const dispatch = config.dispatch.value;
-  const log = createLogger({ sink: () => {} });
-  const services = createServices(dispatch, { fetch, now: Date.now, logger: log });
-  const asked: number[] = [];
+  const worker = countingWorker();
+  const { dispatch, services, log } = worker;
   const report = await runInDurableObject(ledgerOf(repository), (_instance, state) =>
     runOwnerCycle({
       owner: repository.split("/")[0] ?? "",
@@ -48,10 +66,7 @@ it("asks the GitHub budget for no more calls than the cycle makes", async () => 
       github: services.github,
       sandboxes: services.sandboxes,
       appId: () => services.sandboxes.ensureApp(dispatch.modal.appName, dispatch.modal.environment),
-      grant: async (_installationId, want) => {
-        asked.push(want);
-        return want;
-      },
+      grant: worker.grant,
       send: async () => {},
       now: Date.now() + 4 * MINUTE,
       log,
@@ -60,22 +75,8 @@ it("asks the GitHub budget for no more calls than the cycle makes", async () => 
 
   expect(report.retired).toHaveLength(3);
   expect(report.errors).toEqual([]);
-  expect(asked.reduce((sum, want) => sum + want, 0)).toBe(report.githubCalls);
+  expect(worker.asked()).toBe(report.githubCalls);
 });
-
-/** The Worker's services, and a grant that gives what is asked and remembers it. */
-function countingCron(vars: Parameters<typeof withVars>[0] = {}) {
-  const config = loadConfig(withVars(vars));
-  if (!config.dispatch.ok || !config.intake.ok) throw new Error("the test Worker is not configured");
-  const log = createLogger({ sink: () => {} });
-  const services = createServices(config.dispatch.value, { fetch, now: Date.now, logger: log });
-  const asked: number[] = [];
-  const grant = async (_client: unknown, want: number) => {
-    asked.push(want);
-    return want;
-  };
-  return { intake: config.intake.value, services, log, grant, asked: () => asked.reduce((a, b) => a + b, 0) };
-}
 
 describe("the cron asks for the calls it makes", () => {
   it("lost deliveries: one per page listed and one per redelivery, nothing for a hook with nothing failed", async () => {
@@ -103,7 +104,7 @@ describe("the cron asks for the calls it makes", () => {
         now: Date.now(),
       });
     }
-    const cron = countingCron();
+    const cron = countingWorker();
     const report = await recoverLostDeliveries({
       control,
       github: cron.services.github,
@@ -130,7 +131,7 @@ describe("the cron asks for the calls it makes", () => {
         },
       ],
     });
-    const cron = countingCron({ ALLOWED_REPOS: `${empty},${busy}` });
+    const cron = countingWorker({ ALLOWED_REPOS: `${empty},${busy}` });
     const report = await findUnknownQueuedJobs({
       intake: cron.intake,
       github: cron.services.github,
