@@ -21,6 +21,8 @@ export interface RunnerSandboxSpec {
   tags: Record<string, string>;
   /** A Modal GPU type such as `A10G`, optionally with a count: `H100:2`. */
   gpu?: string;
+  /** Modal regions the sandbox may be scheduled in (e.g. `us-east`); any region when absent. */
+  regions?: readonly string[];
 }
 
 export interface StartedSandbox {
