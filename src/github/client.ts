@@ -1,12 +1,19 @@
 /**
  * The GitHub side of a runner's life: a just-in-time config to start it, lookups to find it, a delete to remove
  * it, the job it was meant for, and the runner release to run; and for reconciling, a run's jobs, a repository's
- * runs, where the App is installed, and webhook delivery logs with redelivery; and for the deep health check, calls
- * that prove credentials without changing anything (probes.ts, a runner count). PAT or GitHub App auth
+ * runs, where the App is installed, and webhook delivery logs with redelivery; a failed check run that explains a
+ * refused job (check-runs.ts); and for the deep health check, calls that prove credentials without changing
+ * anything (probes.ts, a runner count). PAT or GitHub App auth
  * (credentials.ts); every response parsed with zod (schemas.ts); every failure a `RetryableError` or
  * `PermanentError` (errors.ts); every rate-limit report passed to `onRateLimit` (rate-limit.ts).
  */
 import { createLogger, type Logger } from "../log.ts";
+import {
+  type CheckRunRequest,
+  type CreatedCheckRun,
+  checkRunsNeedApp,
+  createCheckRun,
+} from "./check-runs.ts";
 import { createCredentials, type GitHubAuth } from "./credentials.ts";
 import { badResponse } from "./errors.ts";
 import {
@@ -34,6 +41,8 @@ import {
 import type { RunnerScope } from "./scope.ts";
 import { createTransport, type OctokitRequest } from "./transport.ts";
 
+export type { CheckRunRequest, CreatedCheckRun } from "./check-runs.ts";
+export { canWriteChecks } from "./check-runs.ts";
 export type { HookDeliveryPage, HookRef, ListHookDeliveriesOptions } from "./hook-deliveries.ts";
 export type { Installation } from "./installations.ts";
 export type { JitConfigResult } from "./jit.ts";
@@ -102,6 +111,11 @@ export interface GitHubClient {
   getApp(): Promise<AppInfo>;
   /** The credential's core budget (`GET /rate_limit`, which spends none of it); 401 for a refused token. */
   getRateLimit(): Promise<RateLimitInfo>;
+  /**
+   * A completed, failed check run on a commit (`conclusion: "failure"`), its `external_id` the job id. App auth
+   * with "Checks: write" only: a PAT client throws `app_auth_required` without calling; see `canWriteChecks`.
+   */
+  createCheckRun(input: CheckRunRequest): Promise<CreatedCheckRun>;
   /** What this client's installation token may do, as GitHub granted it. App auth with an installation only. */
   installationPermissions(): Promise<Readonly<Record<string, string>>>;
   /**
@@ -198,6 +212,11 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       getRateLimit: () => getRateLimit(send),
 
       installationPermissions: () => credentials.installationPermissions(installationId),
+
+      async createCheckRun(input) {
+        if (auth.kind === "token") throw checkRunsNeedApp();
+        return createCheckRun(send, options.now, input);
+      },
 
       async getLatestRunnerRelease() {
         const spec = {

@@ -2,7 +2,7 @@
  * Holds our GitHub client and the GitHub emulator to GitHub's published OpenAPI description, so that neither can
  * drift from GitHub: what the client sends for a JIT config must be a valid request body, every emulator answer
  * must be a valid response of its operation, and the emulator must accept and refuse JIT bodies exactly where the
- * schema does.
+ * schema does. Likewise for the check run the client posts for a refused job.
  */
 import { generateKeyPairSync } from "node:crypto";
 import { emitterEventNames } from "@octokit/webhooks";
@@ -12,6 +12,7 @@ import * as z from "zod/mini";
 import { createGitHubClient } from "../../src/github/client.ts";
 import { createLogger } from "../../src/log.ts";
 import { githubEmulator } from "../emulators/github/control-client.ts";
+import { HEAD_SHA } from "../emulators/github/runs.ts";
 import { APP_PERMISSION_LEVELS, WEBHOOK_EVENTS } from "../emulators/github/manifest-rules.ts";
 import { ROUTES } from "../emulators/github/routes.ts";
 import { loadOpenApi, type OpenApi } from "./openapi.ts";
@@ -567,5 +568,142 @@ describe("what the emulator answers for runs, installations, hooks and manifests
     expect([...WEBHOOK_EVENTS].sort()).toEqual(
       emitterEventNames.filter((name) => !name.includes(".")).sort(),
     );
+  });
+});
+
+describe("check runs", () => {
+  const CHECK_RUNS = "/repos/{owner}/{repo}/check-runs";
+
+  /** An installation (`permissions`) on octo-org with a run on octo-org/hello; headers with its token. */
+  async function installed(label: string, permissions: Record<string, "read" | "write">) {
+    const ns = emulator(label);
+    const { publicKey, privateKey } = appKeys();
+    await ns.seed({
+      apps: [{ id: 5, publicKey }],
+      installations: [{ id: 50, appId: 5, account: "octo-org", permissions }],
+      jobs: [{ id: 501, repository: "octo-org/hello", runId: 601 }],
+    });
+    const jwt = { ...UA, authorization: `Bearer ${appJwt(privateKey, 5)}` };
+    const issued = await call(ns.url, "POST", "/app/installations/50/access_tokens", {}, jwt);
+    const { token } = z.object({ token: z.string() }).parse(issued.body);
+    return { ns, privateKey, headers: { ...UA, authorization: `token ${token}` } };
+  }
+
+  it("the client's body is valid on github.com and GHES, and so is the emulator's answer", async () => {
+    const { ns, privateKey } = await installed("check-run-client", { checks: "write" });
+    const client = createGitHubClient({
+      baseUrl: ns.url,
+      auth: { kind: "app", appId: "5", privateKey, installationId: 50 },
+      fetch,
+      now: Date.now,
+      logger: createLogger({ sink: () => {} }),
+    });
+    const request = {
+      owner: "octo-org",
+      repo: "hello",
+      name: "actions-on-modal",
+      headSha: HEAD_SHA,
+      externalId: "501",
+      title: "Sandbox size not allowed: modal-gpu-h100",
+      summary: "Add `H100` to `ALLOWED_GPUS` to allow it.",
+    };
+    await client.createCheckRun(request);
+    await client.createCheckRun({ ...request, text: "details" });
+    const bodies = (await ns.requests())
+      .filter((recorded) => recorded.route === `POST ${CHECK_RUNS}`)
+      .map((recorded) => recorded.body);
+    expect(bodies).toHaveLength(2);
+    for (const body of bodies) {
+      expect(github.validate(github.requestSchema("POST", CHECK_RUNS), body)).toEqual([]);
+      expect(ghes.validate(ghes.requestSchema("POST", CHECK_RUNS), body)).toEqual([]);
+    }
+  });
+
+  it("answers and refuses in GitHub's shapes", async () => {
+    const { ns, headers } = await installed("check-run-shapes", { checks: "write" });
+    const body = {
+      name: "n",
+      head_sha: HEAD_SHA,
+      status: "completed",
+      conclusion: "failure",
+      output: { title: "t", summary: "s" },
+    };
+    const created = await call(ns.url, "POST", "/repos/octo-org/hello/check-runs", body, headers);
+    expect(created.status).toBe(201);
+    expectValidOnBoth("POST", CHECK_RUNS, 201, created.body);
+    const unknownSha = await call(
+      ns.url,
+      "POST",
+      "/repos/octo-org/hello/check-runs",
+      { ...body, head_sha: "b".repeat(40) },
+      headers,
+    );
+    expect(unknownSha.status).toBe(422);
+    expectComponent("basic-error", unknownSha.body);
+    const noConclusion = await call(
+      ns.url,
+      "POST",
+      "/repos/octo-org/hello/check-runs",
+      { name: "n", head_sha: HEAD_SHA, status: "completed" },
+      headers,
+    );
+    expect(noConclusion.status).toBe(422);
+    const pat = await call(ns.url, "POST", "/repos/octo-org/hello/check-runs", body, UA);
+    expect(pat.status).toBe(403);
+    expectComponent("basic-error", pat.body);
+
+    const readOnly = await installed("check-run-read", { checks: "read" });
+    const denied = await call(
+      readOnly.ns.url,
+      "POST",
+      "/repos/octo-org/hello/check-runs",
+      body,
+      readOnly.headers,
+    );
+    expect(denied.status).toBe(403);
+    expect(denied.body).toMatchObject({ message: "Resource not accessible by integration" });
+    expectComponent("basic-error", denied.body);
+  });
+
+  it("accepts and refuses check-run bodies where GitHub's schema does", async () => {
+    const { ns, headers } = await installed("check-run-validation", { checks: "write" });
+    const schema = github.requestSchema("POST", CHECK_RUNS);
+    const output = { title: "t", summary: "s" };
+    const candidates: unknown[] = [
+      { name: "a", head_sha: HEAD_SHA },
+      { name: "b", head_sha: HEAD_SHA, status: "in_progress", external_id: "7" },
+      { name: "c", head_sha: HEAD_SHA, conclusion: "failure", output: { ...output, text: "x" } },
+      {
+        name: "d",
+        head_sha: HEAD_SHA,
+        conclusion: "neutral",
+        output: { ...output, summary: "s".repeat(65_535) },
+      },
+      { head_sha: HEAD_SHA },
+      { name: "e" },
+      { name: 5, head_sha: HEAD_SHA },
+      { name: "f", head_sha: HEAD_SHA, status: "done" },
+      { name: "g", head_sha: HEAD_SHA, conclusion: "failure", output: { title: "t" } },
+      {
+        name: "h",
+        head_sha: HEAD_SHA,
+        conclusion: "failure",
+        output: { ...output, summary: "s".repeat(65_536) },
+      },
+      {
+        name: "i",
+        head_sha: HEAD_SHA,
+        conclusion: "failure",
+        output: { ...output, text: "x".repeat(65_536) },
+      },
+      { name: "j", head_sha: HEAD_SHA, conclusion: "failed" },
+      { name: "k", head_sha: HEAD_SHA, external_id: 7 },
+    ];
+    for (const body of candidates) {
+      const valid = github.validate(schema, body).length === 0;
+      const answer = await call(ns.url, "POST", "/repos/octo-org/hello/check-runs", body, headers);
+      expect(answer.status, JSON.stringify(body).slice(0, 80)).toBe(valid ? 201 : 422);
+      if (!valid) expectComponent("basic-error", answer.body);
+    }
   });
 });

@@ -1,7 +1,7 @@
 /**
  * GitHub's published OpenAPI description (@octokit/openapi) and a validator for the subset of JSON Schema it uses
  * in the operations we care about: `$ref`, `type`, OpenAPI 3.0 `nullable`, `enum`, `required`, `properties`,
- * `additionalProperties`, `items`, `minItems`/`maxItems`, `minimum`/`maximum`, `minLength`, `allOf`/`anyOf`/
+ * `additionalProperties`, `items`, `minItems`/`maxItems`, `minimum`/`maximum`, `minLength`/`maxLength`, `allOf`/`anyOf`/
  * `oneOf` (the latter read as `anyOf`: GitHub's `oneOf`s overlap on `null`). Unknown keywords are ignored, which
  * can only make the check more lenient, never wrongly strict.
  */
@@ -106,6 +106,13 @@ export function loadOpenApi(file: "api.github.com.json" | "ghes-3.17.json"): Ope
       value.length < schema.minLength
     ) {
       errors.push(`${path}: shorter than ${schema.minLength}`);
+    }
+    if (
+      typeof value === "string" &&
+      typeof schema.maxLength === "number" &&
+      value.length > schema.maxLength
+    ) {
+      errors.push(`${path}: longer than ${schema.maxLength}`);
     }
     if (Array.isArray(value)) {
       if (typeof schema.minItems === "number" && value.length < schema.minItems) {

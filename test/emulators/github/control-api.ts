@@ -229,5 +229,6 @@ export async function handleControl(
     return { status: 200, body: { credentials: usageReport(ns.rateLimits) } };
   }
   if (method === "GET" && path === "/apps") return { status: 200, body: { apps: appState(ns) } };
+  if (method === "GET" && path === "/check-runs") return { status: 200, body: { checkRuns: ns.checkRuns } };
   return { status: 404, body: { error: `no control endpoint ${method} ${path}` } };
 }

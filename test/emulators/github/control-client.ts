@@ -6,6 +6,8 @@ import * as z from "zod/mini";
 import {
   type AppState,
   AppStateSchema,
+  type CheckRunState,
+  CheckRunStateSchema,
   type CredentialUsage,
   CredentialUsageSchema,
   type DeliverySend,
@@ -29,6 +31,7 @@ const DeliveriesSchema = z.object({ deliveries: z.array(DeliveryStateSchema) });
 const DeliverySchema = z.object({ delivery: DeliveryStateSchema });
 const UsageSchema = z.object({ credentials: z.array(CredentialUsageSchema) });
 const AppsSchema = z.object({ apps: z.array(AppStateSchema) });
+const CheckRunsSchema = z.object({ checkRuns: z.array(CheckRunStateSchema) });
 
 export interface ManifestSubmission {
   /** The manifest object, sent as the form field `manifest` (JSON). */
@@ -78,6 +81,8 @@ export interface GitHubEmulatorHandle {
   /** Per credential: calls accepted, refused by either limit, and made while told to wait. */
   rateLimits(): Promise<CredentialUsage[]>;
   apps(): Promise<AppState[]>;
+  /** Every check run created in this namespace, oldest first. */
+  checkRuns(): Promise<CheckRunState[]>;
   /** The web page a manifest form is posted to (on GHES outside `/api/v3`, as here). */
   manifestPageUrl(org?: string): string;
   /** Posts a manifest form as a browser would, without following the redirect. */
@@ -151,6 +156,9 @@ export function githubEmulator(emulatorUrl: string, namespace: string): GitHubEm
     },
     async apps() {
       return AppsSchema.parse(await control("GET", "/apps")).apps;
+    },
+    async checkRuns() {
+      return CheckRunsSchema.parse(await control("GET", "/check-runs")).checkRuns;
     },
     manifestPageUrl: pageUrl,
     async submitManifest(submission) {

@@ -28,6 +28,7 @@
  * - `POST /_emulator/deliveries/settle` — waits for deliveries still being sent (REST redeliveries)
  * - `GET  /_emulator/rate-limits` → `{ credentials: CredentialUsage[] }`
  * - `GET  /_emulator/apps` → `{ apps: AppState[] }` — seeded Apps and those made by the manifest flow
+ * - `GET  /_emulator/check-runs` → `{ checkRuns: CheckRunState[] }` — every check run created, oldest first
  * - `POST /_emulator/clock` (`{ offsetSeconds }`) — this namespace's clock, for expiry and JWT checks
  * - `POST /_emulator/installation-tokens/revoke` — every installation token issued so far stops working
  * - `POST /_emulator/reset` — back to a fresh namespace
@@ -303,3 +304,25 @@ export const RunnerStateSchema = z.object({
   jobId: z.nullable(z.int()),
 });
 export type RunnerState = z.infer<typeof RunnerStateSchema>;
+
+/** A check run as it was created (`POST /repos/{owner}/{repo}/check-runs`). */
+export const CheckRunStateSchema = z.object({
+  id: z.int(),
+  owner: z.string(),
+  repo: z.string(),
+  appId: z.int(),
+  name: z.string(),
+  headSha: z.string(),
+  externalId: z.nullable(z.string()),
+  detailsUrl: z.nullable(z.string()),
+  status: z.enum(["queued", "in_progress", "completed"]),
+  conclusion: z.nullable(z.string()),
+  startedAt: z.string(),
+  completedAt: z.nullable(z.string()),
+  output: z.object({
+    title: z.nullable(z.string()),
+    summary: z.nullable(z.string()),
+    text: z.nullable(z.string()),
+  }),
+});
+export type CheckRunState = z.infer<typeof CheckRunStateSchema>;

@@ -1,11 +1,12 @@
 /**
  * Every REST endpoint the emulator serves, one table for the dispatcher (emulator.ts) and for the test that
  * holds each of them to GitHub's OpenAPI description. The handlers live by concept: runner-routes.ts,
- * actions-routes.ts, app-routes.ts, hook-routes.ts, meta-routes.ts.
+ * actions-routes.ts, app-routes.ts, hook-routes.ts, check-run-routes.ts, meta-routes.ts.
  */
 import { ACTIONS_ROUTES } from "./actions-routes.ts";
 import type { Route } from "./api.ts";
 import { APP_ROUTES } from "./app-routes.ts";
+import { CHECK_RUN_ROUTES } from "./check-run-routes.ts";
 import { HOOK_ROUTES } from "./hook-routes.ts";
 import { META_ROUTES } from "./meta-routes.ts";
 import { RUNNER_ROUTES } from "./runner-routes.ts";
@@ -17,6 +18,7 @@ export const ROUTES: Route[] = [
   ...RUNNER_ROUTES,
   ...ACTIONS_ROUTES,
   ...HOOK_ROUTES,
+  ...CHECK_RUN_ROUTES,
   ...META_ROUTES,
 ];
 

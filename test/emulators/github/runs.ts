@@ -23,7 +23,8 @@ export interface RunRecord {
 const WAITING = new Set(["queued", "waiting", "pending", "requested"]);
 /** The conclusion a run takes from its jobs', most severe first. */
 const SEVERITY = ["failure", "timed_out", "startup_failure", "cancelled", "action_required"];
-const HEAD_SHA = "f83a356604ae3c5d03e1b46ef4d1ca77d64a90b0";
+/** The commit every emulated run is on. */
+export const HEAD_SHA = "f83a356604ae3c5d03e1b46ef4d1ca77d64a90b0";
 
 function summarize(id: number, jobs: JobRecord[]): RunRecord {
   const runAttempt = Math.max(...jobs.map((job) => job.runAttempt));

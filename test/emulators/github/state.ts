@@ -2,7 +2,7 @@
  * One namespace of the GitHub emulator: everything a test can seed or observe. Names are compared in lower case,
  * as GitHub does for owners, repositories and runner names.
  */
-import type { Failure, Permissions, RecordedRequest, RunnerState } from "./control.ts";
+import type { CheckRunState, Failure, Permissions, RecordedRequest, RunnerState } from "./control.ts";
 import type { HookRecord } from "./hooks.ts";
 import type { ManifestCode } from "./manifest.ts";
 import { createRateLimits, type RateLimits } from "./rate-limits.ts";
@@ -86,6 +86,9 @@ export interface JobRecord {
   completedAt: number | null;
 }
 
+/** A check run as posted; the JSON of the answer is built from it (check-run-routes.ts). */
+export type CheckRunRecord = CheckRunState;
+
 export interface Namespace {
   name: string;
   /** Undefined: every repository exists (lenient default). Entries are `owner/repo`, lower case. */
@@ -110,6 +113,8 @@ export interface Namespace {
   /** Lower-case `owner/repo` → repository; created with defaults (private) on first mention. */
   repositoryRecords: Map<string, RepositoryRecord>;
   hooks: Map<number, HookRecord>;
+  /** In the order they were created. */
+  checkRuns: CheckRunRecord[];
   manifestCodes: Map<string, ManifestCode>;
   settings: Settings;
   /** Deliveries still being sent (redeliveries answer 202 before they are done, as on GitHub). */
@@ -155,6 +160,7 @@ export function createNamespace(name: string): Namespace {
     accounts: new Map(),
     repositoryRecords: new Map(),
     hooks: new Map(),
+    checkRuns: [],
     manifestCodes: new Map(),
     settings: { assignJobs: false, jobPayloadTemplate: undefined, deliveryTimeoutMs: 10_000 },
     inFlight: new Set(),
