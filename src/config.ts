@@ -75,6 +75,22 @@ export interface RunnerConfig {
   gpu: string | undefined;
   /** Live runners allowed per repository owner; null: no cap (`unlimited`); 0: none start (jobs wait). */
   maxPerOwner: number | null;
+  /** What a job may ask for with `modal-*` labels (src/jobs/sizing.ts). */
+  sizing: SizingLimits;
+}
+
+/** What the operator allows a job's labels to ask for, and what a job that asks nothing gets. */
+export interface SizingLimits {
+  defaults: { cpu: number; memoryMiB: number; timeoutSeconds: number; gpu: string | undefined };
+  maxCpu: number;
+  maxMemoryMiB: number;
+  maxTimeoutSeconds: number;
+  /** GPU type (lower case) → the most of it one job may ask for. Empty: no GPU label is accepted. */
+  allowedGpus: ReadonlyMap<string, number>;
+  /** Image alias (lower case) → image reference. */
+  images: ReadonlyMap<string, string>;
+  /** Empty: no region label is accepted. */
+  allowedRegions: readonly string[];
 }
 
 /** What the reconciler holds each job and runner to (see README, "Lifecycle guarantees"). */

@@ -14,16 +14,20 @@ import {
   decimal,
   ENV_NAME,
   flag,
+  gpuAllowList,
   hostname,
+  imageMap,
   httpsUrl,
   integer,
   isSet,
   pattern,
   problemsOf,
+  regionList,
   runnerCap,
   runnerVersion,
   text,
 } from "./variables.ts";
+import { MAX_GPU_COUNT, MODAL_GPU_TYPES } from "../jobs/sizing.ts";
 
 export const DispatchEnvSchema = z.object({
   GITHUB_TOKEN: text("must be a string"),
@@ -54,6 +58,14 @@ export const DispatchEnvSchema = z.object({
   // Modal's maximum sandbox lifetime is 24 hours.
   SANDBOX_TIMEOUT_SECONDS: integer(3600, 60, 24 * 60 * 60),
   SANDBOX_GPU: pattern(/^[A-Za-z0-9-]+(:\d+)?$/, "must be a Modal GPU type such as A10G or H100:2"),
+  // What `modal-*` labels may ask for (src/jobs/sizing.ts). Unset maxima are the SANDBOX_* values: a job may ask
+  // for less than the default, never more, until an operator says so. 0 is the "unset" marker (below every min).
+  MAX_SANDBOX_CPU: decimal(0, 0.125, 64),
+  MAX_SANDBOX_MEMORY_MB: integer(0, 128, 512 * 1024),
+  MAX_SANDBOX_TIMEOUT_SECONDS: integer(0, 60, 24 * 60 * 60),
+  ALLOWED_GPUS: gpuAllowList(MODAL_GPU_TYPES, MAX_GPU_COUNT),
+  RUNNER_IMAGES: imageMap(),
+  ALLOWED_REGIONS: regionList(),
   MAX_RUNNERS_PER_OWNER: runnerCap(),
   STUCK_JOB_SECONDS: integer(180, 30, 24 * 60 * 60),
   MAX_DISPATCH_ATTEMPTS: integer(3, 1, 20),
@@ -91,6 +103,23 @@ function companionProblems(env: Env): ConfigProblem[] {
   return problems;
 }
 
+/** A default above its maximum would refuse every job that asks for nothing. */
+function limitProblems(vars: z.infer<typeof DispatchEnvSchema>): ConfigProblem[] {
+  const pairs = [
+    ["SANDBOX_CPU", vars.SANDBOX_CPU, "MAX_SANDBOX_CPU", vars.MAX_SANDBOX_CPU],
+    ["SANDBOX_MEMORY_MB", vars.SANDBOX_MEMORY_MB, "MAX_SANDBOX_MEMORY_MB", vars.MAX_SANDBOX_MEMORY_MB],
+    [
+      "SANDBOX_TIMEOUT_SECONDS",
+      vars.SANDBOX_TIMEOUT_SECONDS,
+      "MAX_SANDBOX_TIMEOUT_SECONDS",
+      vars.MAX_SANDBOX_TIMEOUT_SECONDS,
+    ],
+  ] as const;
+  return pairs
+    .filter(([, value, , max]) => max !== 0 && value > max)
+    .map(([variable, , limit]) => ({ variable: limit, message: `must be at least ${variable}` }));
+}
+
 /** Narrows a value the companion rules have already proven present. */
 function present<T>(value: T | undefined, variable: string): T {
   if (value === undefined) throw new Error(`${variable} was checked but is missing`);
@@ -105,6 +134,8 @@ export function dispatchSection(env: Env): Section<DispatchConfig> {
   }
   if (!parsed.success || problems.length > 0) return { ok: false, problems };
   const vars = parsed.data;
+  const limits = limitProblems(vars);
+  if (limits.length > 0) return { ok: false, problems: limits };
 
   const auth: GitHubAuthConfig =
     vars.GITHUB_APP_ID !== undefined
@@ -161,6 +192,20 @@ export function dispatchSection(env: Env): Section<DispatchConfig> {
         timeoutSeconds: vars.SANDBOX_TIMEOUT_SECONDS,
         gpu: vars.SANDBOX_GPU,
         maxPerOwner: vars.MAX_RUNNERS_PER_OWNER,
+        sizing: {
+          defaults: {
+            cpu: vars.SANDBOX_CPU,
+            memoryMiB: vars.SANDBOX_MEMORY_MB,
+            timeoutSeconds: vars.SANDBOX_TIMEOUT_SECONDS,
+            gpu: vars.SANDBOX_GPU,
+          },
+          maxCpu: vars.MAX_SANDBOX_CPU || vars.SANDBOX_CPU,
+          maxMemoryMiB: vars.MAX_SANDBOX_MEMORY_MB || vars.SANDBOX_MEMORY_MB,
+          maxTimeoutSeconds: vars.MAX_SANDBOX_TIMEOUT_SECONDS || vars.SANDBOX_TIMEOUT_SECONDS,
+          allowedGpus: vars.ALLOWED_GPUS,
+          images: vars.RUNNER_IMAGES,
+          allowedRegions: vars.ALLOWED_REGIONS,
+        },
       },
       lifecycle: {
         stuckJobSeconds: vars.STUCK_JOB_SECONDS,

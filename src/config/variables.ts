@@ -243,3 +243,73 @@ export function isSet(env: Env, name: keyof Env): boolean {
   const value: unknown = env[name];
   return typeof value === "string" && value.trim() !== "";
 }
+
+/** A comma-separated list split into trimmed, lower-cased, non-empty items; `[]` when unset. */
+const list = (value: string | undefined) =>
+  (value ?? "")
+    .split(",")
+    .map((item) => item.trim().toLowerCase())
+    .filter((item) => item !== "");
+
+/** `ALLOWED_GPUS`: `l4,h100:2` → type → the most one job may ask for (1 unless given). */
+export const gpuAllowList = (types: readonly string[], maxCount: number) => {
+  const message = `must list Modal GPU types (${types.join(", ")}), each optionally with a count such as h100:2`;
+  return z.pipe(
+    text(message),
+    z.transform((value, ctx) => {
+      const allowed = new Map<string, number>();
+      for (const item of list(value)) {
+        const [type = "", count = "1"] = item.split(":");
+        const most = /^\d+$/.test(count) ? Number(count) : Number.NaN;
+        if (!types.includes(type) || !(most >= 1 && most <= maxCount)) {
+          ctx.issues.push({ code: "custom", message, input: undefined });
+          return new Map<string, number>();
+        }
+        allowed.set(type, most);
+      }
+      return allowed;
+    }),
+  );
+};
+
+const ALIAS = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+const IMAGE = /^[a-z0-9][a-z0-9._\-/:@]*$/i;
+/** `RUNNER_IMAGES`: `cuda=ghcr.io/acme/runner-cuda:12,node=ghcr.io/acme/runner-node:22` → alias → image. */
+export const imageMap = () => {
+  const message = "must be alias=image pairs separated by commas, e.g. cuda=ghcr.io/acme/runner-cuda:12";
+  return z.pipe(
+    text(message),
+    z.transform((value, ctx) => {
+      const images = new Map<string, string>();
+      for (const item of (value ?? "").split(",").map((entry) => entry.trim())) {
+        if (item === "") continue;
+        const at = item.indexOf("=");
+        const alias = item.slice(0, at).trim().toLowerCase();
+        const image = item.slice(at + 1).trim();
+        if (at < 1 || !ALIAS.test(alias) || !IMAGE.test(image) || images.has(alias)) {
+          ctx.issues.push({ code: "custom", message, input: undefined });
+          return new Map<string, string>();
+        }
+        images.set(alias, image);
+      }
+      return images;
+    }),
+  );
+};
+
+const REGION = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** `ALLOWED_REGIONS`: `us-east,eu-west` (Modal's region names). */
+export const regionList = () => {
+  const message = "must be Modal region names separated by commas, e.g. us-east,eu-west";
+  return z.pipe(
+    text(message),
+    z.transform((value, ctx) => {
+      const regions = list(value);
+      if (regions.some((region) => !REGION.test(region))) {
+        ctx.issues.push({ code: "custom", message, input: undefined });
+        return [];
+      }
+      return regions;
+    }),
+  );
+};

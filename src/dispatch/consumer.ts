@@ -148,6 +148,9 @@ export function createQueueConsumer(options: ConsumerOptions = {}) {
           case "parked":
             mlog.info("job parked", { reason: result.reason, detail: result.detail });
             break;
+          case "refused":
+            // Logged with its reason where it was refused; acknowledged: a retry would refuse it again.
+            break;
           default:
             break;
         }

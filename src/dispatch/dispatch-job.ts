@@ -24,6 +24,8 @@ import { errorFields, type Logger } from "../log.ts";
 import type { RunnerSandboxSpec, SandboxProvider, StartedSandbox } from "../modal/provider.ts";
 import { retireRunner } from "../reconcile/retire.ts";
 import { cacheKeys, type IsolateCache } from "./isolate-cache.ts";
+import { sizeJob } from "../jobs/sizing.ts";
+import { refuseJob } from "./refuse.ts";
 import { resolveRunnerImage } from "./runner-image.ts";
 import { jitRate } from "./rate-limits.ts";
 import { settle } from "./settle.ts";
@@ -74,7 +76,9 @@ export type DispatchResult =
   | { kind: "recheck" }
   | { kind: "parked"; reason: WaitReason; untilMs: number | null; detail: string }
   | { kind: "retry"; delaySeconds: number; error: unknown }
-  | { kind: "failed"; reason: string };
+  | { kind: "failed"; reason: string }
+  /** The labels ask for a size the operator does not allow (src/jobs/sizing.ts). */
+  | { kind: "refused"; reason: string };
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -90,12 +94,19 @@ export async function dispatchJob(deps: DispatchDeps, message: JobMessage): Prom
   const { config, github, sandboxes, ledger, now } = deps;
   const { job, receivedAt } = message;
   const started = now();
+  // Before the claim: a refused job registers nothing and takes no slot.
+  const sizing = sizeJob(job.labels, config.runner.sizing);
+  if (!sizing.ok) return await refuseJob(deps, message, sizing.refusal);
+  const { size } = sizing;
   const claim = await ledger.claim({
     job,
     receivedAt,
     now: started,
     leaseMs: deps.leaseMs,
-    limits: { maxRunners: config.runner.maxPerOwner, runnerLifetimeMs: config.runner.timeoutSeconds * 1000 },
+    limits: {
+      maxRunners: config.runner.maxPerOwner,
+      runnerLifetimeMs: config.runner.sizing.maxTimeoutSeconds * 1000,
+    },
     message,
     paused: config.paused,
   });
@@ -149,9 +160,11 @@ export async function dispatchJob(deps: DispatchDeps, message: JobMessage): Prom
       if (claim.cache[entry.key] !== value) fresh.push({ ...entry, value });
       return value;
     };
-    const image = await resolveRunnerImage(config, () =>
-      cached(cacheKeys.runnerVersion, async () => (await github.getLatestRunnerRelease()).version),
-    );
+    const image =
+      size.image ??
+      (await resolveRunnerImage(config, () =>
+        cached(cacheKeys.runnerVersion, async () => (await github.getLatestRunnerRelease()).version),
+      ));
     const { appName, environment } = config.modal;
     const appKey = cacheKeys.app(appName, environment);
     const appId = await cached(appKey, () => sandboxes.ensureApp(appName, environment));
@@ -240,16 +253,17 @@ export async function dispatchJob(deps: DispatchDeps, message: JobMessage): Prom
       name: runnerName,
       command: RUNNER_COMMAND,
       env: { ACTIONS_RUNNER_INPUT_JITCONFIG: jit.encodedJitConfig, RUNNER_ALLOW_RUNASROOT: "1" },
-      cpu: config.runner.cpu,
-      memoryMiB: config.runner.memoryMiB,
-      timeoutSeconds: config.runner.timeoutSeconds,
+      cpu: size.cpu,
+      memoryMiB: size.memoryMiB,
+      timeoutSeconds: size.timeoutSeconds,
       tags: {
         "job-id": String(job.id),
         repository: job.repository,
         owner: job.owner.toLowerCase(),
         "runner-name": runnerName,
       },
-      ...(config.runner.gpu === undefined ? {} : { gpu: config.runner.gpu }),
+      ...(size.gpu === undefined ? {} : { gpu: size.gpu }),
+      ...(size.regions === undefined ? {} : { regions: size.regions }),
     });
     const sandboxCreatedAt = now();
     await ledger.recordStarted({

@@ -22,6 +22,9 @@ export const QueuedJobSchema = z.object({
   ownerType: z.string(),
   installationId: z.optional(Id),
   private: z.boolean(),
+  /** The job's name and commit: what a refused job's check run is posted on. */
+  name: z.optional(z.nullable(z.string())),
+  headSha: z.optional(z.string()),
   /** Present on lifecycle messages: what GitHub said about the job and the runner that took it. */
   conclusion: z.optional(z.nullable(z.string())),
   runnerId: z.optional(z.nullable(Id)),
@@ -81,6 +84,8 @@ export function toJobMessage(
       private: repository.private,
     },
   };
+  if (job.name !== undefined) message.job.name = job.name;
+  if (job.head_sha !== undefined) message.job.headSha = job.head_sha;
   if (kind !== "job.queued") {
     message.job.conclusion = job.conclusion ?? null;
     message.job.runnerId = job.runner_id ?? null;

@@ -15,6 +15,7 @@ export const WorkflowJobPayloadSchema = z.object({
     run_id: Id,
     run_attempt: z._default(Id, 1),
     name: z.optional(z.nullable(z.string())),
+    head_sha: z.optional(z.string()),
     labels: z.array(z.string()),
     status: z.optional(z.nullable(z.string())),
     conclusion: z.optional(z.nullable(z.string())),

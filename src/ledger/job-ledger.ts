@@ -16,7 +16,7 @@ import { type DispatchConfig, loadConfig, secretValues } from "../config.ts";
 import { cacheKeys } from "../dispatch/isolate-cache.ts";
 import { createServices, type Services } from "../dispatch/services.ts";
 import { createRateLimitTracker, type RateLimitTracker } from "../dispatch/rate-limits.ts";
-import { type JobMessage, JobMessageSchema } from "../jobs/message.ts";
+import { type JobMessage, JobMessageSchema, type QueuedJob } from "../jobs/message.ts";
 import { createLogger } from "../log.ts";
 import { type CycleReport, emptyReport, runOwnerCycle, SWEEP_INTERVAL_MS } from "../reconcile/owner-cycle.ts";
 import { capWaiting, liveRunners, type RunnerLimits, takeReleasable } from "./capacity.ts";
@@ -27,6 +27,7 @@ import {
   claimJob,
   type Deadlines,
   failJob,
+  refuseJob,
   getJob,
   type LifecycleOutcome,
   parkForConfig,
@@ -72,7 +73,8 @@ function deadlinesOf(config: DispatchConfig | undefined): Deadlines {
   return {
     stuckMs: config.lifecycle.stuckJobSeconds * 1000,
     orphanGraceMs: config.lifecycle.orphanGraceSeconds * 1000,
-    runnerLifetimeMs: config.runner.timeoutSeconds * 1000,
+    // The longest a job may ask for: a sandbox is not taken for dead before its own timeout.
+    runnerLifetimeMs: config.runner.sizing.maxTimeoutSeconds * 1000,
   };
 }
 
@@ -164,6 +166,20 @@ export class JobLedger extends DurableObject<Env> {
     const release = this.releasable(now);
     await this.schedule(now);
     return { record, release };
+  }
+
+  /** The job's labels ask for what the operator does not allow (see `refuseJob`). */
+  async refuse(input: {
+    job: QueuedJob;
+    receivedAt: number;
+    message: JobMessage;
+    reason: string;
+    now: number;
+  }): Promise<{ first: boolean; state: JobState }> {
+    this.rememberOwner(input.job.owner);
+    const result = refuseJob(this.sql, input);
+    await this.schedule(input.now);
+    return result;
   }
 
   /** A runner the caller removed itself (deregistered, then terminated). */

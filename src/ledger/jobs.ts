@@ -273,6 +273,37 @@ export function failJob(sql: SqlStorage, jobId: number, reason: string, now: num
 }
 
 /**
+ * The job's labels ask for a sandbox the operator does not allow (src/jobs/sizing.ts): it fails with the reason,
+ * before anything is registered. `first` says whether this is news (the caller tells GitHub once); a redelivery
+ * of a job refused for the same reason is not. A job GitHub already runs elsewhere, or that ended, stays as it is.
+ */
+export function refuseJob(
+  sql: SqlStorage,
+  input: { job: QueuedJob; receivedAt: number; message: JobMessage; reason: string; now: number },
+): { first: boolean; state: JobState } {
+  const { job, now } = input;
+  insertJob(sql, job, input.receivedAt, now, input.message);
+  const current = requireJob(sql, job.id);
+  const reason = clip(input.reason);
+  if (current.state === "failed") {
+    if (current.lastError === reason) return { first: false, state: current.state };
+    sql.exec("UPDATE jobs SET last_error = ?, updated_at = ? WHERE job_id = ?", reason, now, job.id);
+    return { first: true, state: current.state };
+  }
+  if (current.state !== "queued") return { first: false, state: current.state };
+  sql.exec(
+    `UPDATE jobs SET state = 'failed', lease_until = 0, last_error = ?, ${UNPARK}, check_at = NULL, recheck = NULL,
+       ended_at = ?, updated_at = ? WHERE job_id = ? AND state = 'queued'`,
+    reason,
+    now,
+    now,
+    job.id,
+  );
+  recordEnded(sql, requireJob(sql, job.id), now);
+  return { first: true, state: "failed" };
+}
+
+/**
  * The job waits in the ledger (see `WaitReason`): a rate limit, a credential being re-checked, Modal saying it is
  * busy. A claim that made nothing yet is undone (its attempt number and runner row are given back); a resumed
  * claim keeps its attempt, whose registration may exist.

@@ -55,6 +55,15 @@ export function configSummary(env: Env, config: Config): { name: string; value: 
     add("SANDBOX_MEMORY_MB", runner.memoryMiB);
     add("SANDBOX_TIMEOUT_SECONDS", runner.timeoutSeconds);
     add("SANDBOX_GPU", runner.gpu ?? "none");
+    add("MAX_SANDBOX_CPU", runner.sizing.maxCpu);
+    add("MAX_SANDBOX_MEMORY_MB", runner.sizing.maxMemoryMiB);
+    add("MAX_SANDBOX_TIMEOUT_SECONDS", runner.sizing.maxTimeoutSeconds);
+    add(
+      "ALLOWED_GPUS",
+      [...runner.sizing.allowedGpus].map(([type, most]) => `${type}:${most}`).join(",") || "none",
+    );
+    add("RUNNER_IMAGES", [...runner.sizing.images.keys()].join(",") || "none");
+    add("ALLOWED_REGIONS", runner.sizing.allowedRegions.join(",") || "none");
     add("MAX_RUNNERS_PER_OWNER", runner.maxPerOwner ?? "unlimited");
     add("STUCK_JOB_SECONDS", lifecycle.stuckJobSeconds);
     add("MAX_DISPATCH_ATTEMPTS", lifecycle.maxDispatchAttempts);
