@@ -20,6 +20,17 @@ Protocol (the rules live in launcher_protocol.json, shared with the TypeScript e
   more than 300 s off is refused, so a captured request cannot be replayed later; within the window a replay is
   harmless, because every endpoint is idempotent (a sandbox name is unique among an app's running sandboxes).
 
+Images: /image and /start refuse an image not in LAUNCHER_ALLOWED_IMAGES (403 image_not_allowed), a comma-separated
+list in the same Modal secret where `*` matches any run of characters. Unset or empty, it allows the official runner
+image only (`ghcr.io/actions/actions-runner:*`). Setting it replaces that default, so an operator who adds images
+(the Worker's RUNNER_IMAGES, besides its default image) lists every image the Worker may ask for, the default too:
+    modal secret create --force actions-on-modal-launcher LAUNCHER_SECRET=<same> \
+        LAUNCHER_ALLOWED_IMAGES='ghcr.io/actions/actions-runner:*,ghcr.io/acme/runner-cuda:*'
+The secret is read when a container starts: after changing it, redeploy (or wait for idle containers to scale down).
+
+Sizing: /start carries cpu, memory_mib, timeout_seconds, and optionally gpu (`L4`, `H100:2`) and regions (a list of
+Modal region names, passed as `Sandbox.create(region=...)`; absent means any region, an empty list is refused).
+
 Burst latency: with the default `min_containers=0`, the first request after `scaledown_window` of quiet waits for
 a container to start (a few seconds). Keep one warm without redeploying:
     python -c 'import modal; modal.Function.from_name("actions-on-modal-launcher", "web").update_autoscaler(min_containers=1)'
@@ -164,6 +175,17 @@ def _valid_tags(value: Any) -> bool:
     )
 
 
+def _valid_regions(value: Any) -> bool:
+    # Absent or null: any region. An empty list is refused rather than read as "any": it says "nowhere".
+    bounds = LIMITS["regions"]
+    return value is None or (
+        isinstance(value, list)
+        and bounds["min"] <= len(value) <= bounds["max"]
+        and all(_matches("region", item) for item in value)
+        and len(set(value)) == len(value)
+    )
+
+
 VALIDATORS: dict[str, Callable[[Any], bool]] = {
     "name": lambda value: _matches("sandboxName", value),
     "environment": lambda value: value is None or _matches("environment", value),
@@ -176,6 +198,7 @@ VALIDATORS: dict[str, Callable[[Any], bool]] = {
     "timeout_seconds": lambda value: _number_within(value, LIMITS["timeoutSeconds"], integer=True),
     "tags": _valid_tags,
     "gpu": lambda value: value is None or _matches("gpu", value),
+    "regions": _valid_regions,
     "sandbox_id": lambda value: _matches("sandboxId", value),
 }
 
@@ -298,6 +321,8 @@ class ModalBackend:
                 memory=int(request["memory_mib"]),
                 timeout=int(request["timeout_seconds"]),
                 gpu=request.get("gpu"),
+                # Modal takes one region or a list; None lets it schedule anywhere.
+                region=request.get("regions"),
             )
             return {"sandbox_id": sandbox.object_id, "already_started": False}
         except modal.exception.AlreadyExistsError:

@@ -47,6 +47,7 @@ class SandboxRecord:
     memory: int | None
     timeout: int
     gpu: str | None
+    region: str | list[str] | None = None
     running: bool = True
 
 
@@ -164,6 +165,7 @@ class Sandbox:
         secrets: list[Secret] | None = None,
         timeout: int = 300,
         gpu: str | None = None,
+        region: str | list[str] | None = None,
         cpu: float | None = None,
         memory: int | None = None,
         **kwargs: Any,
@@ -191,6 +193,7 @@ class Sandbox:
             memory=memory,
             timeout=timeout,
             gpu=gpu,
+            region=region,
         )
         STATE.sandboxes[record.id] = record
         return Sandbox(record.id)

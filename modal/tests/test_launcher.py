@@ -75,6 +75,15 @@ class Signature(unittest.TestCase):
 
 
 class Start(unittest.TestCase):
+    def test_sizing_reaches_modal(self) -> None:
+        harness = Harness()
+        status, body, _ = harness.start(gpu="H100:2", regions=["us-east", "eu-west"], cpu=8, memory_mib=32768)
+        self.assertEqual(status, 200)
+        record = harness.state.sandboxes[body["sandbox_id"]]
+        self.assertEqual(
+            (record.gpu, record.region, record.cpu, record.memory), ("H100:2", ["us-east", "eu-west"], 8.0, 32768)
+        )
+
     def test_what_modal_is_asked_for(self) -> None:
         harness = Harness()
         status, body, _ = harness.start(gpu="A10G")
@@ -87,6 +96,7 @@ class Start(unittest.TestCase):
         self.assertEqual(record.env, BASE["start"]["env"])
         self.assertEqual((record.cpu, record.memory, record.timeout, record.gpu), (2.0, 4096, 3600, "A10G"))
         self.assertIsInstance(record.memory, int)
+        self.assertIsNone(record.region)
         # The caller's tags, plus the two the launcher keeps because the SDK cannot list name or creation time.
         self.assertEqual(
             record.tags,

@@ -220,6 +220,8 @@ export function createLauncherClient(options: LauncherClientOptions): SandboxPro
           timeout_seconds: spec.timeoutSeconds,
           tags: spec.tags,
           ...(spec.gpu === undefined || spec.gpu === "" ? {} : { gpu: spec.gpu }),
+          // No regions means any region: the launcher refuses an empty list, so it is left out, not sent.
+          ...(spec.regions === undefined || spec.regions.length === 0 ? {} : { regions: [...spec.regions] }),
         },
         StartAnswer,
         { runnerName: spec.name },

@@ -90,6 +90,7 @@ export const SandboxStateSchema = z.object({
   timeoutSeconds: z.number(),
   tags: z.record(z.string(), z.string()),
   gpu: z.nullable(z.string()),
+  regions: z.nullable(z.array(z.string())),
   running: z.boolean(),
   createdAt: z.number(),
 });

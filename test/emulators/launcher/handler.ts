@@ -54,6 +54,8 @@ export interface SandboxCreateInput {
   /** The caller's tags and the launcher's own (`launcher.name`, `launcher.created-at`). */
   tags: Record<string, string>;
   gpu: string | null;
+  /** Modal's `region=`: null means any region. */
+  regions: string[] | null;
 }
 
 /** Failures the launcher maps from Modal's exceptions. */
@@ -134,6 +136,7 @@ async function start(backend: LauncherBackend, request: StartRequest, nowMs: num
       [reservedTags.createdAt]: (nowMs / 1000).toFixed(3),
     },
     gpu: request.gpu ?? null,
+    regions: request.regions ?? null,
   });
   if (created !== "name_taken") return { sandbox_id: created.sandboxId, already_started: false };
   // An earlier attempt whose answer was lost already started this runner: that sandbox is the answer.

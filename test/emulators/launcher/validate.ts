@@ -153,6 +153,19 @@ function validTags(value: unknown): boolean {
   );
 }
 
+function validRegions(value: unknown): boolean {
+  // Absent or null: any region. An empty list is refused rather than read as "any": it says "nowhere".
+  if (value === null) return true;
+  const { min, max } = LIMITS.regions;
+  return (
+    Array.isArray(value) &&
+    value.length >= min &&
+    value.length <= max &&
+    value.every((item) => matches("region", item)) &&
+    new Set(value).size === value.length
+  );
+}
+
 const VALIDATORS: Record<string, (value: unknown) => boolean> = {
   name: (value) => matches("sandboxName", value),
   environment: (value) => value === null || matches("environment", value),
@@ -165,6 +178,7 @@ const VALIDATORS: Record<string, (value: unknown) => boolean> = {
   timeout_seconds: (value) => numberWithin(value, LIMITS.timeoutSeconds, true),
   tags: validTags,
   gpu: (value) => value === null || matches("gpu", value),
+  regions: validRegions,
   sandbox_id: (value) => matches("sandboxId", value),
 };
 
@@ -185,6 +199,7 @@ const SCHEMAS = {
     timeout_seconds: z.number(),
     tags: Strings,
     gpu: z.optional(z.nullable(z.string())),
+    regions: z.optional(z.nullable(z.array(z.string()))),
   }),
   list: z.object({ app: z.string(), tags: Strings }),
   terminate: z.object({ sandbox_id: z.string() }),

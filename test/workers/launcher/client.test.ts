@@ -87,11 +87,56 @@ describe("startRunner", () => {
     });
   });
 
+  it("a GPU job's sizing arrives as given: gpu with its count, regions, cpu, memory, timeout", async () => {
+    const { client, emulator } = harness("start-sizing");
+    await client.startRunner(
+      spec({
+        gpu: "H100:2",
+        regions: ["us-east", "eu-west"],
+        cpu: 8,
+        memoryMiB: 65536,
+        timeoutSeconds: 7200,
+      }),
+    );
+    const [call] = await emulator.calls({ route: "start" });
+    expect(call?.body).toMatchObject({
+      gpu: "H100:2",
+      regions: ["us-east", "eu-west"],
+      cpu: 8,
+      memory_mib: 65536,
+      timeout_seconds: 7200,
+    });
+    const [sandbox] = await emulator.sandboxes();
+    expect(sandbox).toMatchObject({
+      gpu: "H100:2",
+      regions: ["us-east", "eu-west"],
+      cpu: 8,
+      memoryMiB: 65536,
+      timeoutSeconds: 7200,
+    });
+  });
+
+  it("an image the operator allowed besides the default starts; one not allowed is refused", async () => {
+    const { client, emulator } = harness("start-extra-image");
+    const cuda = "ghcr.io/acme/runner-cuda:12.4";
+    await emulator.settings({ allowedImages: `ghcr.io/actions/actions-runner:*,${cuda}` });
+    expect(await client.ensureImage("actions-on-modal", cuda)).toBe(cuda);
+    await client.startRunner(spec({ imageId: cuda, gpu: "L4" }));
+    const refused = await client
+      .startRunner(spec({ name: "aom-2-runner", imageId: "ghcr.io/acme/other:1" }))
+      .catch((caught: unknown) => caught);
+    expect(refused).toMatchObject({ status: 403, reason: "image_not_allowed", retryable: false });
+    const sandboxes = await emulator.sandboxes();
+    expect(sandboxes.map((sandbox) => sandbox.image)).toEqual([cuda]);
+  });
+
   it("omits gpu for a CPU runner", async () => {
     const { client, emulator } = harness("start-cpu");
     await client.startRunner(spec());
     const [call] = await emulator.calls({ route: "start" });
     expect(call?.body).not.toHaveProperty("gpu");
+    expect(call?.body).not.toHaveProperty("regions");
+    expect((await emulator.sandboxes())[0]?.regions).toBeNull();
     // Without `secrets`, the emulator's record hides env values too.
     expect(call?.body).toMatchObject({ env: { ACTIONS_RUNNER_INPUT_JITCONFIG: "[redacted]" } });
   });
