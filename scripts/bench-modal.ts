@@ -46,6 +46,7 @@ const DEFINITION: SandboxDefinition = {
   milliCpu: 2000,
   gpu: undefined,
   timeoutSecs: 3600,
+  regions: [],
   name: "aom-123456789-1",
 };
 

@@ -12,7 +12,10 @@ const OBJECT_NAME = /^[a-zA-Z0-9\-_.]{1,64}$/;
 const APP_ID = /^ap-[a-zA-Z0-9]{22}$/;
 /** SDK `validateEnvVarKeys`. */
 const ENV_KEY = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const GPU = /^([A-Za-z0-9-]+)(?::(\d{1,2}))?$/;
+/** `!` and `+` end Modal's `H100!` (never upgraded) and `B200+` (B200 or better). */
+const GPU = /^([A-Za-z0-9-]+[!+]?)(?::(\d{1,2}))?$/;
+/** A Modal region or region group: lowercase words joined by '-', e.g. `us-east`, `eu-west-1`. */
+const REGION = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 /** Env values this long are treated as secrets for the leak check below (paths and flags are shorter). */
 const SECRET_LIKE_LENGTH = 32;
 /** Modal's maximum sandbox lifetime. */
@@ -60,6 +63,10 @@ export function toSandboxDefinition(
     if (!ENV_KEY.test(key))
       throw invalid(operation, "env keys must be letters, digits and '_', not starting with a digit");
   }
+  const regions = spec.regions ?? [];
+  if (!regions.every((region) => REGION.test(region))) {
+    throw invalid(operation, "regions must be lowercase names like us-east or eu-west-1");
+  }
   if (Object.keys(spec.tags).includes("")) throw invalid(operation, "tag names must not be empty");
   // Names, tags and arguments show in Modal's dashboard and listings. A long env value (the JIT config is
   // kilobytes) found there is a caller bug that would leak a credential: refuse rather than send.
@@ -77,6 +84,7 @@ export function toSandboxDefinition(
     milliCpu: Math.trunc(spec.cpu * 1000),
     gpu: parseGpu(spec.gpu),
     timeoutSecs: spec.timeoutSeconds,
+    regions,
     name: spec.name,
   };
 }

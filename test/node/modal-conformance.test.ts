@@ -63,6 +63,17 @@ const GPU_ENV = {
 };
 const CPU = { name: "aom-12345-cpu", tags: { pool: "conformance", runner: "aom-12345-cpu", job: "12345" } };
 const GPU = { name: "aom-12346-gpu", tags: { pool: "conformance", runner: "aom-12346-gpu", job: "12346" } };
+/** Per-job sizing: a GPU count, regions, and cpu/memory/timeout other than the defaults above. */
+const SIZED_GPU = {
+  name: "aom-12347-gpu",
+  tags: { pool: "conformance", runner: "aom-12347-gpu", job: "12347" },
+};
+const SIZED_CPU = {
+  name: "aom-12348-cpu",
+  tags: { pool: "conformance", runner: "aom-12348-cpu", job: "12348" },
+};
+const REGIONS = ["us-east"];
+const SIZED = { cpu: 8, memoryMiB: 32768, gpu: "L4:2", timeoutSeconds: 7200 };
 /** The image builds for two ImageJoinStreaming polls, so the long-poll request is compared too. */
 const BUILD_POLLS = 2;
 
@@ -93,13 +104,33 @@ async function runSdk(serverUrl: string): Promise<void> {
       tags: GPU.tags,
       gpu: "A10G",
     });
+    const sizedGpu = await modal.sandboxes.create(app, image, {
+      command: COMMAND,
+      cpu: SIZED.cpu,
+      memoryMiB: SIZED.memoryMiB,
+      timeoutMs: SIZED.timeoutSeconds * 1000,
+      gpu: SIZED.gpu,
+      regions: REGIONS,
+      env: GPU_ENV,
+      name: SIZED_GPU.name,
+      tags: SIZED_GPU.tags,
+    });
+    const sizedCpu = await modal.sandboxes.create(app, image, {
+      ...common,
+      regions: REGIONS,
+      env: CPU_ENV,
+      name: SIZED_CPU.name,
+      tags: SIZED_CPU.tags,
+    });
     const listed: string[] = [];
     for await (const sandbox of modal.sandboxes.list({ appId: app.appId, tags: { pool: "conformance" } })) {
       listed.push(sandbox.sandboxId);
     }
-    expect(listed).toEqual([gpu.sandboxId, cpu.sandboxId]);
+    expect(listed).toEqual([sizedCpu.sandboxId, sizedGpu.sandboxId, gpu.sandboxId, cpu.sandboxId]);
     await cpu.terminate();
     await gpu.terminate();
+    await sizedGpu.terminate();
+    await sizedCpu.terminate();
   } finally {
     modal.close();
   }
@@ -118,10 +149,25 @@ async function runOurs(serverUrl: string): Promise<void> {
   const common = { appId, imageId, command: COMMAND, cpu: 2, memoryMiB: 4096, timeoutSeconds: 3600 };
   const cpu = await client.startRunner({ ...common, env: CPU_ENV, ...CPU });
   const gpu = await client.startRunner({ ...common, env: GPU_ENV, ...GPU, gpu: "A10G" });
+  const sizedGpu = await client.startRunner({
+    ...common,
+    ...SIZED,
+    regions: REGIONS,
+    env: GPU_ENV,
+    ...SIZED_GPU,
+  });
+  const sizedCpu = await client.startRunner({ ...common, regions: REGIONS, env: CPU_ENV, ...SIZED_CPU });
   const listed = await client.listRunners(appId, { pool: "conformance" });
-  expect(listed.map((runner) => runner.sandboxId)).toEqual([gpu.sandboxId, cpu.sandboxId]);
+  expect(listed.map((runner) => runner.sandboxId)).toEqual([
+    sizedCpu.sandboxId,
+    sizedGpu.sandboxId,
+    gpu.sandboxId,
+    cpu.sandboxId,
+  ]);
   await client.terminate(cpu.sandboxId);
   await client.terminate(gpu.sandboxId);
+  await client.terminate(sizedGpu.sandboxId);
+  await client.terminate(sizedCpu.sandboxId);
 }
 
 beforeAll(async () => {
@@ -255,6 +301,25 @@ describe("conformance with the official SDK (modal@0.11.1)", () => {
     }
     const keys = ourCalls.map((call) => call.headers["x-idempotency-key"]).filter((key) => key !== undefined);
     expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it("sends the sized sandboxes' GPU count, regions, cpu, memory and timeout as the SDK does", async () => {
+    const sandboxes = async (namespace: string) =>
+      (await modalEmulator(emulator.url, namespace).sandboxes()).map((sandbox) => ({
+        name: sandbox.name,
+        resources: sandbox.resources,
+        regions: sandbox.regions,
+        timeoutSecs: sandbox.timeoutSecs,
+      }));
+    const ours = await sandboxes("conformance-ours");
+    expect(ours).toEqual(await sandboxes("conformance-sdk"));
+    expect(ours.find((sandbox) => sandbox.name === SIZED_GPU.name)).toEqual({
+      name: SIZED_GPU.name,
+      resources: { milliCpu: 8000, memoryMb: 32768, gpu: { type: "L4", count: 2 } },
+      regions: REGIONS,
+      timeoutSecs: 7200,
+    });
+    expect(ours.find((sandbox) => sandbox.name === SIZED_CPU.name)?.regions).toEqual(REGIONS);
   });
 
   it("never puts the JIT config in arguments, names or tags", () => {

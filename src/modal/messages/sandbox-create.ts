@@ -21,14 +21,18 @@ export interface SandboxDefinition {
   milliCpu: number;
   gpu: { count: number; type: string } | undefined;
   timeoutSecs: number;
+  /** Where the sandbox may be scheduled; empty for anywhere. */
+  regions: readonly string[];
   name: string;
 }
 
 /**
  * Sandbox: entrypoint_args=1, image_id=3, secret_ids=4, resources=5 → Resources{ memory_mb=2, milli_cpu=3,
- * gpu_config=4 → GPUConfig{ count=2, gpu_type=4 } }, timeout_secs=7, open_ports=20 (PortSpecs, present and
- * empty), network_access=22 → NetworkAccess{ network_access_type=1 }, name=30 (optional string).
- * `gpu_config` is present even without a GPU: the SDK always sends it, empty.
+ * gpu_config=4 → GPUConfig{ count=2, gpu_type=4 } }, timeout_secs=7, scheduler_placement=17 →
+ * SchedulerPlacement{ regions=4 }, open_ports=20 (PortSpecs, present and empty), network_access=22 →
+ * NetworkAccess{ network_access_type=1 }, name=30 (optional string).
+ * `gpu_config` is present even without a GPU: the SDK always sends it, empty. `scheduler_placement` is sent only
+ * with regions, as the SDK does, so a spec without regions keeps the bytes it had.
  */
 function writeSandbox(writer: ProtoWriter, definition: SandboxDefinition): void {
   writer
@@ -44,7 +48,11 @@ function writeSandbox(writer: ProtoWriter, definition: SandboxDefinition): void 
           if (gpu !== undefined) gpuConfig.uint32(2, gpu.count).string(4, gpu.type);
         });
     })
-    .uint32(7, definition.timeoutSecs)
+    .uint32(7, definition.timeoutSecs);
+  if (definition.regions.length > 0) {
+    writer.message(17, (placement) => placement.repeatedString(4, definition.regions));
+  }
+  writer
     .message(20, () => {})
     .message(22, (network) => network.int32(1, NETWORK_ACCESS_OPEN))
     .optionalString(30, definition.name);

@@ -10,7 +10,7 @@
  *   POST {base}/_emulator/credentials             { tokenId, tokenSecret }: the only pair accepted from now on
  *   POST {base}/_emulator/environments            { name }: create an environment besides "main"
  *   GET  {base}/_emulator/state                   apps, images, secrets (ids and keys), sandboxes
- *   GET  {base}/_emulator/sandboxes               sandboxes with definition, tags, env and result
+ *   GET  {base}/_emulator/sandboxes               sandboxes with definition, tags, env, resources, regions, result
  *   POST {base}/_emulator/sandboxes/<id>/finish   { status?, exitcode? }: the sandbox's process ended
  */
 import * as z from "zod/mini";

@@ -30,6 +30,12 @@ const SandboxSchema = z.object({
   env: z.record(z.string(), z.string()),
   createdAt: z.number(),
   timeoutSecs: z.number(),
+  resources: z.object({
+    milliCpu: z.number(),
+    memoryMb: z.number(),
+    gpu: z.optional(z.object({ type: z.string(), count: z.number() })),
+  }),
+  regions: z.array(z.string()),
   result: z.optional(z.object({ status: z.number(), exitcode: z.number() })),
 });
 export type EmulatorSandbox = z.infer<typeof SandboxSchema>;

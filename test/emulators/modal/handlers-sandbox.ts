@@ -24,6 +24,27 @@ const MAX_TIMEOUT_SECS = 24 * 60 * 60;
 const DEFAULT_TIMEOUT_SECS = 300;
 const OBJECT_NAME = /^[a-zA-Z0-9\-_.]{1,64}$/;
 const TERMINATED = 3;
+/**
+ * The GPU types Modal accepts (https://modal.com/docs/guide/gpu), after the SDK upper-cases them: `A100` means
+ * A100-40GB, `H100!` an H100 never upgraded to an H200, `B200+` a B200 or better. A10G is the older name of the
+ * A10. Modal allows up to 8 GPUs per sandbox, 4 of the A10 kind.
+ */
+const GPU_MAX_COUNT: Readonly<Record<string, number>> = {
+  T4: 8,
+  L4: 8,
+  A10: 4,
+  A10G: 4,
+  L40S: 8,
+  A100: 8,
+  "A100-40GB": 8,
+  "A100-80GB": 8,
+  "RTX-PRO-6000": 8,
+  H100: 8,
+  "H100!": 8,
+  H200: 8,
+  B200: 8,
+  "B200+": 8,
+};
 
 function create(context: CallContext, version: 1 | 2): GrpcResult {
   const { ns, request, now } = context;
@@ -46,10 +67,24 @@ function create(context: CallContext, version: 1 | 2): GrpcResult {
   if (name !== undefined && !OBJECT_NAME.test(name))
     return fail(Code.INVALID_ARGUMENT, "Invalid Sandbox name");
 
-  const gpu = sub(sub(definition, "resources"), "gpu_config");
-  if (version === 2 && (str(gpu, "gpu_type") !== "" || num(gpu, "count") > 0)) {
+  const resources = sub(definition, "resources");
+  const gpuConfig = sub(resources, "gpu_config");
+  const gpuType = str(gpuConfig, "gpu_type");
+  const gpuCount = num(gpuConfig, "count");
+  if (version === 2 && (gpuType !== "" || gpuCount > 0)) {
     return fail(Code.INVALID_ARGUMENT, "GPUs are not supported by V2 Sandboxes");
   }
+  let gpu: SandboxRecord["resources"]["gpu"];
+  if (gpuType !== "" || gpuCount > 0) {
+    const maxCount = GPU_MAX_COUNT[gpuType];
+    if (maxCount === undefined)
+      return fail(Code.INVALID_ARGUMENT, `Unknown GPU type: ${gpuType || "(none)"}`);
+    if (gpuCount < 1 || gpuCount > maxCount) {
+      return fail(Code.INVALID_ARGUMENT, `${gpuType} sandboxes take 1 to ${maxCount} GPUs`);
+    }
+    gpu = { type: gpuType, count: gpuCount };
+  }
+  const regions = strings(sub(definition, "scheduler_placement"), "regions");
 
   const env: Record<string, string> = {};
   for (const secretId of strings(definition, "secret_ids")) {
@@ -86,6 +121,8 @@ function create(context: CallContext, version: 1 | 2): GrpcResult {
     createdAt: creationTime(ns, now),
     taskId: newId(ns, "ta"),
     timeoutSecs,
+    resources: { milliCpu: num(resources, "milli_cpu"), memoryMb: num(resources, "memory_mb"), gpu },
+    regions,
     result: undefined,
   };
   ns.sandboxes.set(sandbox.id, sandbox);
@@ -139,6 +176,7 @@ function list(context: CallContext, version: 1 | 2): GrpcResult {
       name: sandbox.name ?? "",
       image_id: str(sandbox.definition, "image_id"),
       timeout_secs: sandbox.timeoutSecs,
+      regions: sandbox.regions,
     })),
   });
 }

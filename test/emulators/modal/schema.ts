@@ -165,7 +165,7 @@ export const MESSAGES: Readonly<Record<string, MessageSpec>> = {
     13: ["volume_mounts", "bytes", "repeated"],
     14: ["cloud_bucket_mounts", "bytes", "repeated"],
     15: ["pty_info", "bytes"],
-    17: ["scheduler_placement", "bytes"],
+    17: ["scheduler_placement", "SchedulerPlacement"],
     19: ["worker_id", "string"],
     20: ["open_ports", "PortSpecs"],
     21: ["i6pn_enabled", "bool"],
@@ -192,6 +192,14 @@ export const MESSAGES: Readonly<Record<string, MessageSpec>> = {
     42: ["experimental_outbound_policy", "bytes"],
     43: ["include_x509_svid", "bool"],
     44: ["outbound_policy", "bytes"],
+  },
+  // Modal's generated names keep the proto's capitals (`Zone`, not `zone`).
+  SchedulerPlacement: {
+    2: ["Zone", "string", "optional"],
+    3: ["Lifecycle", "string", "optional"],
+    4: ["regions", "string", "repeated"],
+    5: ["InstanceTypes", "string", "repeated"],
+    6: ["nonpreemptible", "bool"],
   },
   SandboxCreateRequest: {
     1: ["app_id", "string"],

@@ -58,6 +58,9 @@ export interface SandboxRecord {
   createdAt: number;
   taskId: string;
   timeoutSecs: number;
+  /** What the sandbox asked for, as Modal would schedule it (regions empty: anywhere). */
+  resources: { milliCpu: number; memoryMb: number; gpu: { type: string; count: number } | undefined };
+  regions: string[];
   result: { status: number; exitcode: number; exception: string } | undefined;
 }
 

@@ -224,6 +224,83 @@ describe("startRunner", () => {
   });
 });
 
+describe("startRunner: per-job sizing", () => {
+  it("sends regions as the SDK's scheduler_placement, on the V2 and the V1 path, and Modal records them", async () => {
+    const { client, emulator, appId, imageId } = await ready("sizing-regions");
+    const cpu = await client.startRunner(spec(appId, imageId, { name: "cpu", regions: ["us-east"] }));
+    const gpu = await client.startRunner(
+      spec(appId, imageId, {
+        name: "gpu",
+        gpu: "L4:2",
+        cpu: 8,
+        memoryMiB: 32768,
+        timeoutSeconds: 7200,
+        regions: ["us-east", "eu-west-1"],
+      }),
+    );
+    const [v2] = await emulator.calls("SandboxCreateV2");
+    const [v1] = await emulator.calls("SandboxCreate");
+    expect(v2?.request?.definition).toMatchObject({ scheduler_placement: { regions: ["us-east"] } });
+    expect(v1?.request?.definition).toMatchObject({
+      scheduler_placement: { regions: ["us-east", "eu-west-1"] },
+    });
+    const sandboxes = new Map((await emulator.sandboxes()).map((sandbox) => [sandbox.id, sandbox]));
+    expect(sandboxes.get(cpu.sandboxId)).toMatchObject({
+      regions: ["us-east"],
+      resources: { milliCpu: 2000, memoryMb: 4096 },
+      timeoutSecs: 3600,
+    });
+    expect(sandboxes.get(cpu.sandboxId)?.resources.gpu).toBeUndefined();
+    expect(sandboxes.get(gpu.sandboxId)).toMatchObject({
+      regions: ["us-east", "eu-west-1"],
+      resources: { milliCpu: 8000, memoryMb: 32768, gpu: { type: "L4", count: 2 } },
+      timeoutSecs: 7200,
+    });
+  });
+
+  it("sends no scheduler_placement without regions (any region), as the SDK", async () => {
+    const { client, emulator, appId, imageId } = await ready("sizing-no-regions");
+    await client.startRunner(spec(appId, imageId, { regions: [] }));
+    const [call] = await emulator.calls("SandboxCreateV2");
+    expect(call?.request?.definition).not.toHaveProperty("scheduler_placement");
+    expect((await emulator.sandboxes())[0]?.regions).toEqual([]);
+  });
+
+  it("refuses a region that is not a lowercase name before any call", async () => {
+    const { client, emulator } = harness("sizing-bad-region");
+    for (const regions of [[""], ["US-East"], ["us east"], ["us-"], ["-us"], ["us-east", "eu_west"]]) {
+      const error = await rejection(client.startRunner(spec("ap-x", "im-x", { regions })));
+      expect(error).toBeInstanceOf(PermanentError);
+      expect(error).toMatchObject({ reason: "invalid_argument", operation: "SandboxCreateV2" });
+    }
+    expect(await emulator.calls()).toEqual([]);
+  });
+
+  it("an unknown GPU type, or too many GPUs, is Modal's INVALID_ARGUMENT: permanent, not retried", async () => {
+    const { client, emulator, appId, imageId } = await ready("sizing-bad-gpu");
+    for (const gpu of ["V100", "H100:9", "A10G:5"]) {
+      const error = await rejection(client.startRunner(spec(appId, imageId, { name: "gpu", gpu })));
+      expect(error).toBeInstanceOf(PermanentError);
+      expect(error).toMatchObject({ grpcCode: 3, operation: "SandboxCreate" });
+    }
+    const creates = await emulator.calls("SandboxCreate");
+    expect(creates.map((call) => call.grpcCode)).toEqual([3, 3, 3]);
+    expect(await emulator.sandboxes()).toEqual([]);
+  });
+
+  it("accepts the aliases Modal documents (A100, H100!, B200+)", async () => {
+    const { client, emulator, appId, imageId } = await ready("sizing-gpu-aliases");
+    for (const [index, gpu] of ["a100", "H100!:8", "B200+"].entries()) {
+      await client.startRunner(spec(appId, imageId, { name: `gpu-${index}`, gpu }));
+    }
+    expect((await emulator.sandboxes()).map((sandbox) => sandbox.resources.gpu)).toEqual([
+      { type: "A100", count: 1 },
+      { type: "H100!", count: 8 },
+      { type: "B200+", count: 1 },
+    ]);
+  });
+});
+
 describe("listRunners / terminate / wait", () => {
   it("lists running sandboxes by tags across pages, newest first", async () => {
     const { client, emulator, appId, imageId } = await ready("list");

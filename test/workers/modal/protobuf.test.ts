@@ -279,6 +279,7 @@ describe("message codecs", () => {
         milliCpu: 125,
         gpu: undefined,
         timeoutSecs: 60,
+        regions: [],
         name: "n",
       },
       tags: {},
