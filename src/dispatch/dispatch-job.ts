@@ -98,16 +98,6 @@ export async function dispatchJob(deps: DispatchDeps, message: JobMessage): Prom
   const sizing = sizeJob(job.labels, config.runner.sizing);
   if (!sizing.ok) return await refuseJob(deps, message, sizing.refusal);
   const { size } = sizing;
-  if (size.regions !== undefined && config.modal.mode === "direct") {
-    // The direct client does not send a scheduler placement yet: refused, never started in the wrong region.
-    const label =
-      job.labels.find((name) => name.toLowerCase().startsWith("modal-region-")) ?? "modal-region-…";
-    return await refuseJob(deps, message, {
-      label,
-      reason: "regions are sent only through the launcher so far",
-      variable: "MODAL_LAUNCHER_URL",
-    });
-  }
   const claim = await ledger.claim({
     job,
     receivedAt,
