@@ -65,10 +65,9 @@ export type SizingResult = { ok: true; size: JobSize; asked: boolean } | { ok: f
 
 const OURS = /^modal-([a-z0-9]+)-(.+)$/;
 
-const positive = (text: string) => Number(text);
 const cores = z.pipe(
   z.string().check(z.regex(/^(?:\d{1,3})(?:\.\d{1,3})?$/, "cores must be a number such as 4 or 0.5")),
-  z.transform(positive),
+  z.transform(Number),
 );
 const memory = z.pipe(
   z.string().check(z.regex(/^\d{1,7}(?:\.\d{1,3})?[gm]$/, "memory must look like 32g (GiB) or 512m (MiB)")),
@@ -152,10 +151,6 @@ export function parseSizingLabels(
   return { ok: true, request, asked: seen.size > 0 };
 }
 
-function formatCores(cpu: number): string {
-  return String(cpu);
-}
-
 /** The labels' request held to the operator's limits. */
 export function sizeJob(labels: readonly string[], limits: SizingLimits): SizingResult {
   const parsed = parseSizingLabels(labels);
@@ -171,7 +166,7 @@ export function sizeJob(labels: readonly string[], limits: SizingLimits): Sizing
   if (request.cpu !== undefined && request.cpu > limits.maxCpu) {
     return refuse(
       "cpu",
-      `${formatCores(request.cpu)} cores is over MAX_SANDBOX_CPU (${limits.maxCpu})`,
+      `${request.cpu} cores is over MAX_SANDBOX_CPU (${limits.maxCpu})`,
       "MAX_SANDBOX_CPU",
     );
   }
