@@ -14,6 +14,7 @@ const LIFECYCLE = [
   "test/workers/reconcile/**/*.test.ts",
   "test/workers/ledger/**/*.test.ts",
   "test/workers/dispatch/consumer.test.ts",
+  "test/workers/dispatch/refusal.test.ts",
   "test/workers/dispatch/waiting.test.ts",
   "test/workers/dispatch/burst.test.ts",
 ];
@@ -61,6 +62,10 @@ function workersProject(options: {
             WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
             GITHUB_TOKEN: "ghp_testtoken0000000000000000000000000000",
             GITHUB_API_URL: `${inject("githubEmulatorUrl")}/ns/${options.namespace}`,
+            // Room for the sized jobs of the tests (src/jobs/sizing.ts): up to 16 cores, 64 GiB and an L4.
+            MAX_SANDBOX_CPU: "16",
+            MAX_SANDBOX_MEMORY_MB: "65536",
+            ALLOWED_GPUS: "l4",
             MODAL_TOKEN_ID: "ak-testtokenid000000",
             MODAL_TOKEN_SECRET: "as-testtokensecret000000",
             ...modalVars({

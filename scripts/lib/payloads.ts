@@ -12,6 +12,8 @@ export interface JobOverrides {
   labels?: string[];
   repository?: string;
   private?: boolean;
+  /** The commit the job runs on (`workflow_job.head_sha`). */
+  headSha?: string;
   /** Pads the JSON (with an extra field GitHub would not send, which we ignore) to exactly this many bytes. */
   padTo?: number;
 }
@@ -43,6 +45,7 @@ export function adaptWorkflowJob(exampleText: string, overrides: JobOverrides = 
   const owner = child(repository, "owner");
   if (overrides.jobId !== undefined) job.id = overrides.jobId;
   if (overrides.runId !== undefined) job.run_id = overrides.runId;
+  if (overrides.headSha !== undefined) job.head_sha = overrides.headSha;
   job.labels = overrides.labels ?? ["self-hosted", "modal"];
   repository.private = overrides.private ?? true;
   if (overrides.repository !== undefined) {

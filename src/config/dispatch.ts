@@ -27,7 +27,7 @@ import {
   runnerVersion,
   text,
 } from "./variables.ts";
-import { MAX_GPU_COUNT, MODAL_GPU_TYPES } from "../jobs/sizing.ts";
+import { MODAL_GPU_TYPES, maxGpuCount } from "../jobs/sizing.ts";
 
 export const DispatchEnvSchema = z.object({
   GITHUB_TOKEN: text("must be a string"),
@@ -63,7 +63,7 @@ export const DispatchEnvSchema = z.object({
   MAX_SANDBOX_CPU: decimal(0, 0.125, 64),
   MAX_SANDBOX_MEMORY_MB: integer(0, 128, 512 * 1024),
   MAX_SANDBOX_TIMEOUT_SECONDS: integer(0, 60, 24 * 60 * 60),
-  ALLOWED_GPUS: gpuAllowList(MODAL_GPU_TYPES, MAX_GPU_COUNT),
+  ALLOWED_GPUS: gpuAllowList(MODAL_GPU_TYPES, maxGpuCount),
   RUNNER_IMAGES: imageMap(),
   ALLOWED_REGIONS: regionList(),
   MAX_RUNNERS_PER_OWNER: runnerCap(),

@@ -252,7 +252,7 @@ const list = (value: string | undefined) =>
     .filter((item) => item !== "");
 
 /** `ALLOWED_GPUS`: `l4,h100:2` → type → the most one job may ask for (1 unless given). */
-export const gpuAllowList = (types: readonly string[], maxCount: number) => {
+export const gpuAllowList = (types: readonly string[], maxCount: (type: string) => number) => {
   const message = `must list Modal GPU types (${types.join(", ")}), each optionally with a count such as h100:2`;
   return z.pipe(
     text(message),
@@ -261,7 +261,7 @@ export const gpuAllowList = (types: readonly string[], maxCount: number) => {
       for (const item of list(value)) {
         const [type = "", count = "1"] = item.split(":");
         const most = /^\d+$/.test(count) ? Number(count) : Number.NaN;
-        if (!types.includes(type) || !(most >= 1 && most <= maxCount)) {
+        if (!types.includes(type) || !(most >= 1 && most <= maxCount(type))) {
           ctx.issues.push({ code: "custom", message, input: undefined });
           return new Map<string, number>();
         }

@@ -12,21 +12,30 @@
 import * as z from "zod/mini";
 import type { SizingLimits } from "../config.ts";
 
-/** Modal's GPU types (modal.com/docs/guide/gpu, December 2026), lower-case as written in a label. */
+/**
+ * Modal's GPU types (modal.com/docs/guide/gpu, December 2026), lower-case as written in a label. The list is the
+ * one the Modal emulator accepts, so a job we size is never refused by Modal after its runner was registered.
+ */
 export const MODAL_GPU_TYPES = [
   "t4",
   "l4",
+  "a10",
   "a10g",
   "a100-40gb",
   "a100-80gb",
   "l40s",
+  "rtx-pro-6000",
   "h100",
   "h200",
   "b200",
 ] as const;
 export type ModalGpuType = (typeof MODAL_GPU_TYPES)[number];
-/** Modal attaches at most eight GPUs to one container. */
+/** Modal attaches at most eight GPUs to one container... */
 export const MAX_GPU_COUNT = 8;
+/** ...and at most four of the A10 kind (A10G is the A10's older name). */
+export function maxGpuCount(type: string): number {
+  return type === "a10" || type === "a10g" ? 4 : MAX_GPU_COUNT;
+}
 
 export const SIZING_KEYS = ["cpu", "mem", "gpu", "timeout", "image", "region"] as const;
 export type SizingKey = (typeof SIZING_KEYS)[number];
@@ -132,8 +141,8 @@ export function parseSizingLabels(
       const type = MODAL_GPU_TYPES.find((known) => known === parsed.data.type);
       if (type === undefined)
         return refuse(`${parsed.data.type} is not a Modal GPU (${MODAL_GPU_TYPES.join(", ")})`);
-      if (parsed.data.count < 1 || parsed.data.count > MAX_GPU_COUNT) {
-        return refuse(`a sandbox takes 1 to ${MAX_GPU_COUNT} GPUs`);
+      if (parsed.data.count < 1 || parsed.data.count > maxGpuCount(type)) {
+        return refuse(`a sandbox takes 1 to ${maxGpuCount(type)} ${type.toUpperCase()} GPUs`);
       }
       request.gpu = { type, count: parsed.data.count };
     } else if (key === "timeout") {

@@ -20,6 +20,10 @@ export interface SandboxView {
   cpu: number;
   memoryMiB: number;
   timeoutSeconds: number;
+  /** Modal's GPU string as the SDK writes it (`L4`, `H100:2`), or null for none. */
+  gpu: string | null;
+  /** Where Modal may place it; empty: anywhere. */
+  regions: string[];
   command: string[];
   /** Still running (not finished, timed out or terminated). */
   running: boolean;
@@ -82,6 +86,8 @@ function directBackend(namespace: string): SandboxBackend {
           cpu: number("milli_cpu") / 1000,
           memoryMiB: number("memory_mb"),
           timeoutSeconds: sandbox.timeoutSecs,
+          gpu: gpuString(sandbox.resources.gpu),
+          regions: sandbox.regions,
           command: Array.isArray(args) ? args.map(String) : [],
           running: sandbox.result === undefined,
         };
@@ -147,6 +153,8 @@ function launcherBackend(namespace: string): SandboxBackend {
           cpu: sandbox.cpu,
           memoryMiB: sandbox.memoryMiB,
           timeoutSeconds: sandbox.timeoutSeconds,
+          gpu: sandbox.gpu,
+          regions: sandbox.regions ?? [],
           command: sandbox.command,
           running: sandbox.running,
         }));
@@ -189,6 +197,12 @@ function launcherBackend(namespace: string): SandboxBackend {
       });
     },
   };
+}
+
+/** The Modal emulator's GPU config (type and count, as on the wire) in the SDK's string form. */
+function gpuString(gpu: { type: string; count: number } | undefined): string | null {
+  if (gpu === undefined) return null;
+  return gpu.count > 1 ? `${gpu.type}:${gpu.count}` : gpu.type;
 }
 
 function field(value: unknown, key: string): unknown {

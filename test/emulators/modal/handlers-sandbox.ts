@@ -29,7 +29,7 @@ const TERMINATED = 3;
  * A100-40GB, `H100!` an H100 never upgraded to an H200, `B200+` a B200 or better. A10G is the older name of the
  * A10. Modal allows up to 8 GPUs per sandbox, 4 of the A10 kind.
  */
-const GPU_MAX_COUNT: Readonly<Record<string, number>> = {
+export const GPU_MAX_COUNT: Readonly<Record<string, number>> = {
   T4: 8,
   L4: 8,
   A10: 4,

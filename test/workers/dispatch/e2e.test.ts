@@ -160,3 +160,82 @@ describe("caching", () => {
     for (const { jobId } of jobs) expect(await sandboxes().startCalls(`modal-${jobId}-1`)).toHaveLength(1);
   });
 });
+
+describe("sizing by label", () => {
+  it("a job asking for 8 cores and an L4 gets exactly that sandbox, registered with all its labels", async () => {
+    const repository = uniqueRepository();
+    const labels = ["self-hosted", "modal", "modal-cpu-8", "modal-gpu-l4"];
+    const { jobId } = await deliverQueued({ repository, labels });
+    await waitForState(repository, jobId, ["started"]);
+    const runnerName = `modal-${jobId}-1`;
+
+    const jits = await jitCalls(repository);
+    expect(jits).toHaveLength(1);
+    expect(jits[0]?.body).toMatchObject({ name: runnerName, labels });
+    const { sandbox } = await expectOneRunnerOneSandbox(runnerName);
+    // What Modal (or the launcher) recorded, read back from the emulator: the asked size, the rest the defaults.
+    expect(sandbox).toMatchObject({ cpu: 8, gpu: "L4", memoryMiB: 4096, timeoutSeconds: 3600, regions: [] });
+  });
+
+  it("memory and timeout labels set the sandbox's memory and lifetime", async () => {
+    const repository = uniqueRepository();
+    const labels = ["self-hosted", "modal", "MODAL-MEM-32G", "modal-timeout-30m", "modal-cpu-0.5"];
+    const { jobId } = await deliverQueued({ repository, labels });
+    await waitForState(repository, jobId, ["started"]);
+    const { sandbox } = await expectOneRunnerOneSandbox(`modal-${jobId}-1`);
+    expect(sandbox).toMatchObject({ cpu: 0.5, gpu: null, memoryMiB: 32 * 1024, timeoutSeconds: 30 * 60 });
+  });
+
+  it("a job asking for a GPU the operator does not allow is refused: nothing registered, nothing started", async () => {
+    const repository = uniqueRepository();
+    const { jobId } = await deliverQueued({
+      repository,
+      labels: ["self-hosted", "modal", "modal-cpu-8", "modal-gpu-h100"],
+    });
+    const record = await waitForState(repository, jobId, ["failed"]);
+    expect(record.lastError).toContain("modal-gpu-h100");
+    expect(record.lastError).toContain("ALLOWED_GPUS");
+    expect(record.runnerName ?? null).toBeNull();
+    await settle();
+    const requests = (await github().requests()).filter((request) =>
+      request.path.includes(`/repos/${repository}/`),
+    );
+    expect(requests.filter((request) => request.route === JIT_ROUTE)).toHaveLength(0);
+    expect((await github().runners()).filter((runner) => runner.name.startsWith(`modal-${jobId}-`))).toEqual(
+      [],
+    );
+    expect(
+      (await sandboxes().sandboxes()).filter((sandbox) => sandbox.name.startsWith(`modal-${jobId}-`)),
+    ).toEqual([]);
+    // A personal access token cannot post check runs: the ledger and the log say it, GitHub shows nothing.
+    expect((await github().checkRuns()).filter((run) => `${run.owner}/${run.repo}` === repository)).toEqual(
+      [],
+    );
+    // Still refused when GitHub delivers the job again, and still nothing registered.
+    await deliverQueued({
+      repository,
+      jobId,
+      labels: ["self-hosted", "modal", "modal-cpu-8", "modal-gpu-h100"],
+    });
+    await settle();
+    expect((await waitForState(repository, jobId, ["failed"])).lastError).toBe(record.lastError);
+    expect(await jitCalls(repository)).toHaveLength(0);
+  });
+
+  it("over a limit, two labels for one setting, and an unknown modal- key are each refused with the reason", async () => {
+    const repository = uniqueRepository();
+    const cases = [
+      { labels: ["modal-cpu-32"], says: ["modal-cpu-32", "MAX_SANDBOX_CPU"] },
+      { labels: ["modal-cpu-2", "modal-cpu-4"], says: ["modal-cpu-4"] },
+      { labels: ["modal-disk-100g"], says: ["modal-disk-100g"] },
+    ];
+    const jobs = await Promise.all(
+      cases.map((item) => deliverQueued({ repository, labels: ["self-hosted", "modal", ...item.labels] })),
+    );
+    for (const [index, { jobId }] of jobs.entries()) {
+      const record = await waitForState(repository, jobId, ["failed"]);
+      for (const text of cases[index]?.says ?? []) expect(record.lastError).toContain(text);
+    }
+    expect(await jitCalls(repository)).toHaveLength(0);
+  });
+});

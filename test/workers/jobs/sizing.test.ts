@@ -1,10 +1,27 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig, type SizingLimits } from "../../../src/config.ts";
-import { describeRefusal, parseSizingLabels, sizeJob } from "../../../src/jobs/sizing.ts";
+import {
+  describeRefusal,
+  MODAL_GPU_TYPES,
+  maxGpuCount,
+  parseSizingLabels,
+  sizeJob,
+} from "../../../src/jobs/sizing.ts";
+import { GPU_MAX_COUNT } from "../../emulators/modal/handlers-sandbox.ts";
 import { withVars } from "../../support/vars.ts";
 
+/** The limits unset, whatever the test Worker's own configuration allows (vitest.config.ts). */
+const UNSET = {
+  MAX_SANDBOX_CPU: "",
+  MAX_SANDBOX_MEMORY_MB: "",
+  MAX_SANDBOX_TIMEOUT_SECONDS: "",
+  ALLOWED_GPUS: "",
+  RUNNER_IMAGES: "",
+  ALLOWED_REGIONS: "",
+};
+
 function limitsFrom(vars: Record<string, string>): SizingLimits {
-  const config = loadConfig(withVars(vars));
+  const config = loadConfig(withVars({ ...UNSET, ...vars }));
   if (!config.dispatch.ok) throw new Error(JSON.stringify(config.dispatch.problems));
   return config.dispatch.value.runner.sizing;
 }
@@ -56,7 +73,9 @@ describe("sizing labels", () => {
     [["modal-cpu-0"], "modal-cpu-0", /more than 0/],
     [["modal-mem-32"], "modal-mem-32", /32g/],
     [["modal-gpu-v100"], "modal-gpu-v100", /not a Modal GPU/],
-    [["modal-gpu-h100x9"], "modal-gpu-h100x9", /1 to 8 GPUs/],
+    [["modal-gpu-h100x9"], "modal-gpu-h100x9", /1 to 8 H100 GPUs/],
+    // Modal attaches at most four A10s: refused here, before a runner is registered, not by Modal after.
+    [["modal-gpu-a10gx5"], "modal-gpu-a10gx5", /1 to 4 A10G GPUs/],
     [["modal-timeout-30s"], "modal-timeout-30s", /90m or 2h/],
     [["modal-timeout-0m"], "modal-timeout-0m", /at least 1m/],
     [["modal-image-Bad!"], "modal-image-Bad!", /image must be/],
@@ -103,6 +122,15 @@ describe("sizeJob within the operator's limits", () => {
       },
     });
     expect(sizeJob(["modal-gpu-h100x2"], limitsFrom(GENEROUS))).toMatchObject({ size: { gpu: "H100:2" } });
+    expect(
+      sizeJob(["modal-gpu-rtx-pro-6000x2"], limitsFrom({ ...GENEROUS, ALLOWED_GPUS: "rtx-pro-6000:2" })),
+    ).toMatchObject({ size: { gpu: "RTX-PRO-6000:2" } });
+  });
+
+  it("asks only for GPUs Modal attaches, in counts Modal allows (the emulator's list, from Modal's docs)", () => {
+    for (const type of MODAL_GPU_TYPES) {
+      expect([type, GPU_MAX_COUNT[type.toUpperCase()]]).toEqual([type, maxGpuCount(type)]);
+    }
   });
 
   it("holds unset maxima to the defaults, and allows no GPU, image or region until an operator does", () => {
@@ -141,6 +169,7 @@ describe("sizing variables", () => {
   it.each([
     ["ALLOWED_GPUS", "v100"],
     ["ALLOWED_GPUS", "h100:9"],
+    ["ALLOWED_GPUS", "a10:8"],
     ["RUNNER_IMAGES", "cuda"],
     ["RUNNER_IMAGES", "a=x:1,a=y:2"],
     ["ALLOWED_REGIONS", "US East"],
