@@ -83,18 +83,23 @@ if (hasRealCredentials()) {
       ...emulators.modalVars(mode),
       ALLOWED_REPOS: "acme/*",
       STATUS_TOKEN: DEMO_STATUS_TOKEN,
+      // Room for scene 6's sized job; the H100 it also asks for stays refused.
+      MAX_SANDBOX_CPU: "8",
+      MAX_SANDBOX_MEMORY_MB: "32768",
+      ALLOWED_GPUS: "l4",
     },
     // Crons do not run on their own under wrangler dev: the demo triggers one cycle itself.
     testScheduled: true,
     onLine: (line) => {
-      const problem = wranglerProblem(line);
-      if (problem !== undefined) {
-        console.log(`  ${bold("wrangler:")} ${problem}`);
-        return;
-      }
+      // The Worker's own lines first: wrangler prints its warn-level lines behind a warning marker.
       const log = parseLog(line);
       const story = log === undefined ? undefined : narrate(log, bold, dim);
-      if (story !== undefined) console.log(`    ${story}`);
+      if (story !== undefined) {
+        console.log(`    ${story}`);
+        return;
+      }
+      const problem = wranglerProblem(line);
+      if (problem !== undefined) console.log(`  ${bold("wrangler:")} ${problem}`);
     },
   });
   console.log(
@@ -152,7 +157,7 @@ if (hasRealCredentials()) {
     );
     for (const sandbox of sandboxes) {
       console.log(
-        `  sandbox ${sandbox.id}  ${sandbox.name.padEnd(22)} ${sandbox.running ? "running" : "ended  "}  env keys ${sandbox.envKeys.join(", ")}`,
+        `  sandbox ${sandbox.id}  ${sandbox.name.padEnd(22)} ${sandbox.running ? "running" : "ended  "}  ${sandbox.size.padEnd(22)} env keys ${sandbox.envKeys.join(", ")}`,
       );
     }
   }

@@ -64,6 +64,13 @@ export async function startEmulators(options: { namespace: string; repositories:
           name: sandbox.name ?? "",
           tags: sandbox.tags,
           envKeys: Object.keys(sandbox.env),
+          size: sizeOf(
+            sandbox.resources.milliCpu / 1000,
+            sandbox.resources.memoryMb,
+            sandbox.resources.gpu === undefined
+              ? null
+              : `${sandbox.resources.gpu.type}${sandbox.resources.gpu.count > 1 ? `:${sandbox.resources.gpu.count}` : ""}`,
+          ),
           running: sandbox.result === undefined,
         }));
       }
@@ -72,6 +79,7 @@ export async function startEmulators(options: { namespace: string; repositories:
         name: sandbox.name,
         tags: sandbox.tags,
         envKeys: Object.keys(sandbox.env),
+        size: sizeOf(sandbox.cpu, sandbox.memoryMiB, sandbox.gpu),
         running: sandbox.running,
       }));
     },
@@ -84,4 +92,10 @@ export async function startEmulators(options: { namespace: string; repositories:
       await Promise.all([githubServer.close(), modalServer.close(), launcherServer.close()]);
     },
   };
+}
+
+/** A sandbox's size as the emulator recorded it, in words: "8 cores, 32 GiB, L4". */
+function sizeOf(cores: number, memoryMiB: number, gpu: string | null): string {
+  const memory = memoryMiB % 1024 === 0 ? `${memoryMiB / 1024} GiB` : `${memoryMiB} MiB`;
+  return [`${cores} cores`, memory, ...(gpu === null ? [] : [gpu])].join(", ");
 }

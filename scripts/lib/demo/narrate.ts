@@ -35,10 +35,12 @@ export type WorkerLog = z.infer<typeof WorkerLogSchema>;
 const ANSI = /\u001b\[[0-9;]*m/g;
 
 export function parseLog(line: string): WorkerLog | undefined {
-  const start = line.indexOf("{");
+  // wrangler colours a warn-level line and ends it with a reset code: the JSON is what lies between.
+  const plain = line.replace(ANSI, "").trim();
+  const start = plain.indexOf("{");
   if (start === -1) return undefined;
   try {
-    const parsed = WorkerLogSchema.safeParse(JSON.parse(line.slice(start)));
+    const parsed = WorkerLogSchema.safeParse(JSON.parse(plain.slice(start)));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
@@ -94,6 +96,8 @@ export function narrate(
     case "dispatch failed":
     case "job failed":
       return `${job}  failed: ${log.error ?? log.reason}`;
+    case "job refused":
+      return `${job}  refused, nothing registered: ${log.reason}`;
     case "dispatch is not configured; the job waits in the ledger":
       return `${job}  not dispatched, configuration incomplete: ${(log.problems ?? []).join("; ")}`;
     default:

@@ -8,6 +8,8 @@ import type { GitHubEmulatorHandle } from "../../../test/emulators/github/contro
 export interface DemoSandbox {
   id: string;
   name: string;
+  /** As the Modal (or launcher) emulator recorded it: "8 cores, 32 GiB, L4". */
+  size: string;
   running: boolean;
 }
 

@@ -111,4 +111,28 @@ export async function playScenes(deps: SceneDeps): Promise<void> {
   await agent.connect(lost.runner());
   await agent.finish(lost.runner());
   await settle();
+
+  say(
+    "6. A job sized in runs-on (modal-cpu-8, modal-mem-32g, modal-gpu-l4; the demo allows up to 8 cores and L4s)," +
+      " and one asking for an H100, which ALLOWED_GPUS does not allow: refused before anything is registered.",
+  );
+  const sized = queue(github, "acme/api", [
+    "self-hosted",
+    "modal",
+    "modal-cpu-8",
+    "modal-mem-32g",
+    "modal-gpu-l4",
+  ]);
+  await sized.send();
+  const big = await agent.sandbox(sized.runner());
+  say(`   Modal was asked for: ${big.size}`);
+  await agent.connect(sized.runner());
+  await agent.finish(sized.runner());
+  const refused = queue(github, "acme/api", ["self-hosted", "modal", "modal-gpu-h100"]);
+  await refused.send();
+  await settle();
+  const registered = (await github.runners()).filter((runner) =>
+    runner.name.startsWith(`modal-${refused.id}-`),
+  );
+  say(`   Runners registered for the refused job: ${registered.length}`);
 }
