@@ -6,7 +6,7 @@ import { githubEmulator } from "../../test/emulators/github/control-client.ts";
 import { launcherEmulator } from "../../test/emulators/launcher/control-client.ts";
 import { startLauncherEmulator } from "../../test/emulators/launcher/server.ts";
 import { startGitHubEmulator } from "../../test/emulators/github/server.ts";
-import { modalEmulator } from "../../test/emulators/modal/control-client.ts";
+import { gpuString, modalEmulator } from "../../test/emulators/modal/control-client.ts";
 import { startModalEmulator } from "../../test/emulators/modal/server.ts";
 
 export const DEMO_CREDENTIALS = {
@@ -67,9 +67,7 @@ export async function startEmulators(options: { namespace: string; repositories:
           size: sizeOf(
             sandbox.resources.milliCpu / 1000,
             sandbox.resources.memoryMb,
-            sandbox.resources.gpu === undefined
-              ? null
-              : `${sandbox.resources.gpu.type}${sandbox.resources.gpu.count > 1 ? `:${sandbox.resources.gpu.count}` : ""}`,
+            gpuString(sandbox.resources.gpu),
           ),
           running: sandbox.result === undefined,
         }));

@@ -6,7 +6,7 @@
 import { inject } from "vitest";
 import { DEFAULT_LAUNCHER_SECRET } from "../emulators/launcher/control.ts";
 import { launcherEmulator } from "../emulators/launcher/control-client.ts";
-import { modalEmulator } from "../emulators/modal/control-client.ts";
+import { gpuString, modalEmulator } from "../emulators/modal/control-client.ts";
 import { TEST_PROXY_TOKEN } from "./credentials.ts";
 import type { Vars } from "./vars.ts";
 
@@ -197,12 +197,6 @@ function launcherBackend(namespace: string): SandboxBackend {
       });
     },
   };
-}
-
-/** The Modal emulator's GPU config (type and count, as on the wire) in the SDK's string form. */
-function gpuString(gpu: { type: string; count: number } | undefined): string | null {
-  if (gpu === undefined) return null;
-  return gpu.count > 1 ? `${gpu.type}:${gpu.count}` : gpu.type;
 }
 
 function field(value: unknown, key: string): unknown {

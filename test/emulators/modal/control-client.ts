@@ -40,6 +40,12 @@ const SandboxSchema = z.object({
 });
 export type EmulatorSandbox = z.infer<typeof SandboxSchema>;
 
+/** A recorded GPU config (type and count, as on the wire) in the SDK's string form: `L4`, `H100:2`; null for none. */
+export function gpuString(gpu: EmulatorSandbox["resources"]["gpu"]): string | null {
+  if (gpu === undefined) return null;
+  return gpu.count > 1 ? `${gpu.type}:${gpu.count}` : gpu.type;
+}
+
 export function modalEmulator(baseUrl: string, namespace: string) {
   const url = `${baseUrl}/ns/${namespace}`;
   const control = async (method: "GET" | "POST", operation: string, body?: unknown): Promise<unknown> => {
