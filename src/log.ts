@@ -18,7 +18,7 @@ export interface Logger {
 export type LogSink = (level: LogLevel, line: string) => void;
 
 export interface LoggerOptions {
-  sink?: LogSink;
+  sink?: LogSink | undefined;
   now?: () => number;
   fields?: LogFields;
   /** Secret values to scrub from every line (short values are ignored: they would redact ordinary words). */

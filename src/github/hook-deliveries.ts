@@ -18,7 +18,7 @@ export type HookRef =
 
 export interface ListHookDeliveriesOptions {
   /** From a previous page's `nextCursor`. */
-  cursor?: string;
+  cursor?: string | undefined;
   /** 1–100; default 100. */
   perPage?: number;
 }

@@ -84,8 +84,8 @@ export interface RunnerPatch {
   state?: RunnerState;
   /** Apply the patch only while the runner is in one of these states. */
   onlyFrom?: readonly RunnerState[];
-  runnerId?: number | null;
-  sandboxId?: string | null;
+  runnerId?: number | null | undefined;
+  sandboxId?: string | null | undefined;
   requestedAt?: number;
   busyJobId?: number | null;
   busyAt?: number | null;

@@ -27,7 +27,7 @@ export async function setPaused(
   env: Env,
   paused: boolean,
   now: number,
-  options: { terminateIdle?: boolean } = {},
+  options: { terminateIdle?: boolean | undefined } = {},
 ) {
   await controlFor(env.CONTROL).setPaused(paused);
   const { owners, results } = await eachOwner(env, async (ledger) => {

@@ -19,7 +19,7 @@ export interface RawAnswer {
   headers: Record<string, string>;
   body: Uint8Array | string;
   /** Hold the answer this long (a slow upstream); a client that gives up meanwhile gets nothing. */
-  delayMs?: number;
+  delayMs?: number | undefined;
   /** Close the connection instead of answering (a network error for the client). */
   drop?: boolean;
   /** Sent after a chunked body, as gRPC sends `grpc-status`. */

@@ -59,6 +59,7 @@ describe.skipIf(executablePath === undefined)("the status page in chromium", () 
   let profile: string;
 
   beforeAll(async () => {
+    if (executablePath === undefined) throw new Error("the suite is skipped without chromium");
     demo = await startStatusDemo();
     jobs = demo.jobs;
     // A fresh profile each run: no cookie or cache of an earlier run can make the test pass.

@@ -42,7 +42,7 @@ export interface DeliveryOptions {
   deliveryId?: string | null;
   secret?: string;
   /** Replaces the computed signature header; `null` leaves the header out. */
-  signature?: string | null;
+  signature?: string | null | undefined;
   contentType?: string;
   url?: string;
 }

@@ -37,7 +37,7 @@ export interface LauncherSettings {
   /** The launcher's LAUNCHER_SECRET; empty means unset. */
   launcherSecret: string;
   /** LAUNCHER_ALLOWED_IMAGES; unset or empty means the official runner image only. */
-  allowedImages?: string;
+  allowedImages?: string | undefined;
 }
 
 /** What `Sandbox.create` receives. */

@@ -12,19 +12,19 @@ import type { DecodedMessage } from "./codec.ts";
 export interface FailRule {
   method: string;
   count: number;
-  grpcCode?: number;
-  grpcMessage?: string;
+  grpcCode?: number | undefined;
+  grpcMessage?: string | undefined;
   /** HTTP-level answer instead of a gRPC status (a proxy's error page, an empty or garbage body). */
-  httpStatus?: number;
-  body?: string;
-  bodyBase64?: string;
-  contentType?: string;
+  httpStatus?: number | undefined;
+  body?: string | undefined;
+  bodyBase64?: string | undefined;
+  contentType?: string | undefined;
   /** Only calls whose raw request bytes contain this text (e.g. one sandbox name). */
-  match?: string;
+  match?: string | undefined;
   /** Sent as a modal.client.RPCRetryPolicy in grpc-status-details-bin. */
-  retryAfterSeconds?: number;
+  retryAfterSeconds?: number | undefined;
   /** Perform the call first, then fail it: the effect happens but the client never hears of it. */
-  afterEffect?: boolean;
+  afterEffect?: boolean | undefined;
 }
 
 export interface DelayRule {
