@@ -10,9 +10,9 @@
  */
 import { appendFileSync } from "node:fs";
 import { exitWithUsageError, parseCommandLine, UsageError } from "./lib/cli.ts";
-import { DEMO_CREDENTIALS, startEmulators } from "./lib/emulators.ts";
+import { DEMO_CREDENTIALS, startEmulators } from "../test/node/support/emulators.ts";
 import { startLocalWorker } from "./lib/local-worker.ts";
-import { adaptWorkflowJob, signedHeaders } from "./lib/payloads.ts";
+import { adaptWorkflowJob, signedHeaders } from "../test/support/payloads.ts";
 import {
   defaultJitBurst,
   defaultJitRatePerHour,
@@ -25,7 +25,7 @@ import {
   timeoutSeconds,
 } from "./lib/rate-limit-bench.ts";
 import { ledgerFigures, limitFigures } from "./lib/rate-limit-figures.ts";
-import { loadWebhookExamples } from "./lib/webhook-examples.ts";
+import { loadWebhookExamples } from "../test/node/support/webhook-examples.ts";
 
 const USAGE = `Usage: npm run bench:dispatch -- [options]
 

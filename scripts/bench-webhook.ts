@@ -12,11 +12,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parseArgs } from "node:util";
-import { adaptWorkflowJob, signedHeaders } from "./lib/payloads.ts";
-import { freePort } from "./lib/ports.ts";
+import { adaptWorkflowJob, signedHeaders } from "../test/support/payloads.ts";
+import { freePort } from "../test/node/support/ports.ts";
 import { startLocalWorker } from "./lib/local-worker.ts";
 import { cpuSeconds, processTree } from "./lib/proc.ts";
-import { loadWebhookExamples } from "./lib/webhook-examples.ts";
+import { loadWebhookExamples } from "../test/node/support/webhook-examples.ts";
 
 const { values } = parseArgs({
   options: {

@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { OFFLINE_ENV } from "./lib/wrangler-dev.ts";
+import { OFFLINE_ENV } from "../test/node/support/wrangler-dev.ts";
 
 // Beside the real one: the generated file imports the Worker by a path relative to itself.
 const fresh = ".worker-configuration.check.d.ts";

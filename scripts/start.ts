@@ -11,10 +11,10 @@ import { parseArgs } from "node:util";
 import { narrate, parseLog, wranglerProblem } from "./lib/demo/narrate.ts";
 import { createRunnerAgent } from "./lib/demo/runner-agent.ts";
 import { playScenes } from "./lib/demo/scenes.ts";
-import { DEMO_CREDENTIALS, startEmulators } from "./lib/emulators.ts";
-import { parseExample } from "./lib/payloads.ts";
-import { loadWebhookExamples } from "./lib/webhook-examples.ts";
-import { startWranglerDev } from "./lib/wrangler-dev.ts";
+import { DEMO_CREDENTIALS, startEmulators } from "../test/node/support/emulators.ts";
+import { parseExample } from "../test/support/payloads.ts";
+import { loadWebhookExamples } from "../test/node/support/webhook-examples.ts";
+import { startWranglerDev } from "../test/node/support/wrangler-dev.ts";
 
 const { values } = parseArgs({
   options: {

@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import { Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { workerdPids } from "./proc.ts";
-import { OFFLINE_ENV } from "./wrangler-dev.ts";
+import { OFFLINE_ENV } from "../../test/node/support/wrangler-dev.ts";
 
 const run = promisify(execFile);
 

@@ -6,10 +6,10 @@
  * GitHub's log shows them failed, as when the Worker was down) — and only a reconcile cycle can catch up.
  */
 import { generateAppKeyPair } from "../../test/emulators/github/app-keys.ts";
-import { DEMO_CREDENTIALS, startEmulators } from "./emulators.ts";
+import { DEMO_CREDENTIALS, startEmulators } from "../../test/node/support/emulators.ts";
 import { type LocalWorker, startLocalWorker } from "./local-worker.ts";
-import { parseExample } from "./payloads.ts";
-import { loadWebhookExamples } from "./webhook-examples.ts";
+import { parseExample } from "../../test/support/payloads.ts";
+import { loadWebhookExamples } from "../../test/node/support/webhook-examples.ts";
 
 export type Auth = "app" | "token";
 

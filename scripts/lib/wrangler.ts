@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { stripAnsi } from "./wrangler-output.ts";
-import { OFFLINE_ENV } from "./wrangler-dev.ts";
+import { OFFLINE_ENV } from "../../test/node/support/wrangler-dev.ts";
 
 const PROJECT_WRANGLER = fileURLToPath(new URL("../../node_modules/.bin/wrangler", import.meta.url));
 

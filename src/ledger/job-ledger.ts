@@ -84,6 +84,11 @@ export class JobLedger extends DurableObject<Env> {
   private limitsText: string | undefined;
   private services: { config: DispatchConfig; built: Services; tracker: RateLimitTracker } | undefined;
   private appId: Promise<string> | undefined;
+  /**
+   * The alarm's clock: the time its cycle runs at and the earliest its next alarm may be set for. The real clock;
+   * a test sets another on the instance (`runInDurableObject`) before it runs the alarm (`runDurableObjectAlarm`).
+   */
+  now: () => number = Date.now;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -299,7 +304,7 @@ export class JobLedger extends DurableObject<Env> {
    * Never throws: a failed cycle is logged and its deadlines stay, so the alarm comes back.
    */
   async reconcile(options: { now?: number } = {}): Promise<CycleReport & { woken: number }> {
-    const now = options.now ?? Date.now();
+    const now = options.now ?? this.now();
     const woken = await this.wake(now);
     const retentionAt = getMetaNumber(this.sql, RETENTION_KEY) ?? 0;
     const config = this.dispatchConfig();
@@ -365,7 +370,7 @@ export class JobLedger extends DurableObject<Env> {
     } catch (error) {
       // Never let the alarm fail for good: its retries end after six, and the deadlines would be orphaned.
       console.error(JSON.stringify({ level: "error", msg: "ledger alarm failed", error: String(error) }));
-      await this.ctx.storage.setAlarm(Date.now() + 60_000);
+      await this.ctx.storage.setAlarm(this.now() + 60_000);
     }
   }
 
@@ -384,7 +389,7 @@ export class JobLedger extends DurableObject<Env> {
       candidates.push(now + SWEEP_INTERVAL_MS);
     }
     if (candidates.length === 0) return;
-    const next = Math.max(Math.min(...candidates), Date.now());
+    const next = Math.max(Math.min(...candidates), this.now());
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > next) await this.ctx.storage.setAlarm(next);
   }

@@ -4,7 +4,7 @@
  * exactly as the Worker does.
  */
 import type { TestProject } from "vitest/node";
-import { loadWebhookExamples } from "../../scripts/lib/webhook-examples.ts";
+import { loadWebhookExamples } from "../node/support/webhook-examples.ts";
 import { startAccessEmulator } from "../emulators/access/server.ts";
 import { startGitHubEmulator } from "../emulators/github/server.ts";
 import { startLauncherEmulator } from "../emulators/launcher/server.ts";

@@ -4,12 +4,7 @@
  */
 import { sign } from "@octokit/webhooks-methods";
 import { inject } from "vitest";
-import {
-  adaptWorkflowJob,
-  type JobAction,
-  type JobOverrides,
-  parseExample,
-} from "../../scripts/lib/payloads.ts";
+import { adaptWorkflowJob, type JobAction, type JobOverrides, parseExample } from "./payloads.ts";
 
 export const TEST_SECRET = "test-webhook-secret-0123456789";
 

@@ -5,10 +5,10 @@
  * `completed` — so that jobs reach every state the page shows.
  */
 import * as z from "zod/mini";
-import { DEMO_CREDENTIALS, startEmulators } from "../../../scripts/lib/emulators.ts";
-import { adaptWorkflowJob, signedHeaders } from "../../../scripts/lib/payloads.ts";
-import { loadWebhookExamples } from "../../../scripts/lib/webhook-examples.ts";
-import { startWranglerDev } from "../../../scripts/lib/wrangler-dev.ts";
+import { DEMO_CREDENTIALS, startEmulators } from "./emulators.ts";
+import { adaptWorkflowJob, signedHeaders } from "../../support/payloads.ts";
+import { loadWebhookExamples } from "./webhook-examples.ts";
+import { startWranglerDev } from "./wrangler-dev.ts";
 
 export const DEMO_STATUS_TOKEN = "demo-status-token-0123456789abcdef";
 const SECRET = "demo-webhook-secret-0123456789";

@@ -3,11 +3,12 @@
  * tables goes through indexes over the rows in flight, and rows past retention are folded into daily aggregates and deleted. (How long
  * a claim takes at 1k / 100k / 1M rows is measured by `npm run bench:ledger`.)
  */
-import { runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { HOT_QUERIES } from "../../../src/ledger/capacity.ts";
 import { ledgerFor } from "../../../src/ledger/job-ledger.ts";
+import { getMetaNumber } from "../../../src/ledger/meta.ts";
 import { RECONCILE_QUERIES } from "../../../src/ledger/reconcile-queries.ts";
 import { DAY_MS, dayOf } from "../../../src/ledger/retention.ts";
 import {
@@ -80,5 +81,34 @@ describe("retention", () => {
     const days = await stub.daily(dayOf(old - DAY_MS));
     expect(days.find((day) => day.day === dayOf(old + 1000))).toMatchObject({ failed: 2 });
     expect(days.find((day) => day.day === dayOf(recent + 1000))).toMatchObject({ failed: 1 });
+  });
+
+  it("is the alarm's work: the Durable Object's alarm, its clock a fortnight and a day on, deletes what ended before", async () => {
+    const login = owner();
+    const stub = ledgerFor(env.LEDGER, login);
+    const now = Date.now();
+    const recent = now + 14 * DAY_MS;
+    const ended: number[] = [];
+    for (const at of [now, recent]) {
+      const job = queued(login);
+      await stub.claim(claimOf(job, at));
+      await stub.fail(job.id, "Modal refused the sandbox", at + 1000);
+      ended.push(job.id);
+    }
+    // The instance's clock moves on; an alarm is set (a day out on the real clock, so it only runs when told to).
+    await runInDurableObject(stub, async (instance, state) => {
+      instance.now = () => now + 15 * DAY_MS;
+      await state.storage.setAlarm(Date.now() + DAY_MS);
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await stub.getJob(ended[0] ?? 0)).toBeNull();
+    expect(await stub.getJob(ended[1] ?? 0)).toMatchObject({ state: "failed" });
+    const days = await stub.daily(dayOf(now - DAY_MS));
+    expect(days.find((day) => day.day === dayOf(now + 1000))).toMatchObject({ failed: 1 });
+    // The next alarm is set by that clock too: retention comes back a day after the cycle's time, not the real one.
+    const retentionAt = await runInDurableObject(stub, (_instance, state) =>
+      getMetaNumber(state.storage.sql, "retention_at"),
+    );
+    expect(retentionAt).toBeGreaterThan(now + 15 * DAY_MS);
   });
 });

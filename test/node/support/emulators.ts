@@ -2,12 +2,12 @@
  * The emulators on loopback, seeded for the offline demo and benchmarks: a token GitHub accepts, the repositories
  * the demo uses, the only Modal token pair the Modal emulator accepts, and the launcher's proxy token and secret.
  */
-import { githubEmulator } from "../../test/emulators/github/control-client.ts";
-import { launcherEmulator } from "../../test/emulators/launcher/control-client.ts";
-import { startLauncherEmulator } from "../../test/emulators/launcher/server.ts";
-import { startGitHubEmulator } from "../../test/emulators/github/server.ts";
-import { gpuString, modalEmulator } from "../../test/emulators/modal/control-client.ts";
-import { startModalEmulator } from "../../test/emulators/modal/server.ts";
+import { githubEmulator } from "../../emulators/github/control-client.ts";
+import { launcherEmulator } from "../../emulators/launcher/control-client.ts";
+import { startLauncherEmulator } from "../../emulators/launcher/server.ts";
+import { startGitHubEmulator } from "../../emulators/github/server.ts";
+import { gpuString, modalEmulator } from "../../emulators/modal/control-client.ts";
+import { startModalEmulator } from "../../emulators/modal/server.ts";
 
 export const DEMO_CREDENTIALS = {
   githubToken: "ghp_demo000000000000000000000000000000000",
