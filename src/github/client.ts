@@ -85,15 +85,12 @@ export interface GitHubClient {
   generateJitConfig(input: GenerateJitConfigInput): Promise<JitConfigResult>;
   /** Exact name match (GitHub's `name` filter, checked again here). */
   getRunnerByName(scope: RunnerScope, name: string): Promise<Runner | undefined>;
-  /** Undefined when GitHub answers 404 (which it also does when the credentials cannot see the scope). */
-  getRunner(scope: RunnerScope, runnerId: number): Promise<Runner | undefined>;
   /** `already_gone` on 404; `busy` when GitHub refuses because the runner is running a job (422). */
   deleteRunner(scope: RunnerScope, runnerId: number): Promise<DeleteRunnerResult>;
   /** Every runner of the scope (all pages), optionally only those whose name starts with `namePrefix`. */
   listRunners(scope: RunnerScope, options?: { namePrefix?: string }): Promise<Runner[]>;
   /** How many runners the scope has (one call): proves read access to its runners without touching them. */
   countRunners(scope: RunnerScope): Promise<number>;
-  getJob(owner: string, repo: string, jobId: number): Promise<Job>;
   /** Every job of the run's latest attempt (all pages, to a bound). */
   listJobsForRun(owner: string, repo: string, runId: number): Promise<Job[]>;
   /** The repository's runs, newest first, optionally in one status (all pages, to a bound). */
@@ -168,8 +165,6 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
         return (await runners.list("getRunnerByName", scope, name)).find((runner) => runner.name === name);
       },
 
-      getRunner: (scope, runnerId) => runners.get(scope, runnerId),
-
       deleteRunner: (scope, runnerId) => runners.delete(scope, runnerId),
 
       countRunners: (scope) => runners.count(scope),
@@ -178,19 +173,6 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
         const all = await runners.list("listRunners", scope);
         const prefix = listOptions.namePrefix;
         return prefix === undefined ? all : all.filter((runner) => runner.name.startsWith(prefix));
-      },
-
-      async getJob(owner, repo, jobId) {
-        const result = await send(
-          {
-            operation: "getJob",
-            subject: `${owner}/${repo} job ${jobId}`,
-            permission: actionsPermission(owner, repo),
-          },
-          (request) =>
-            request("GET /repos/{owner}/{repo}/actions/jobs/{job_id}", { owner, repo, job_id: jobId }),
-        );
-        return toJob(parseResponse(JobSchema, "getJob", result.data));
       },
 
       listJobsForRun: (owner, repo, runId) => listJobsForRun(send, lists, { owner, repo, runId }),

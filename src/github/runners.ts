@@ -46,7 +46,6 @@ export interface RunnerApi {
   list(operation: string, scope: RunnerScope, name?: string): Promise<Runner[]>;
   /** How many runners the scope has: one page of one runner, GitHub's `total_count`. */
   count(scope: RunnerScope): Promise<number>;
-  get(scope: RunnerScope, runnerId: number): Promise<Runner | undefined>;
   delete(scope: RunnerScope, runnerId: number): Promise<DeleteRunnerResult>;
 }
 
@@ -127,24 +126,6 @@ export function createRunnerApi(send: Send, options: { baseUrl: string; logger: 
     async count(scope) {
       const result = await send(spec("countRunners", scope), listPage(scope, { per_page: 1 }));
       return parseResponse(RunnerListSchema, "countRunners", result.data).total_count;
-    },
-
-    async get(scope, runnerId) {
-      try {
-        const result = await send(spec("getRunner", scope), (request) =>
-          scope.kind === "repo"
-            ? request("GET /repos/{owner}/{repo}/actions/runners/{runner_id}", {
-                owner: scope.owner,
-                repo: scope.repo,
-                runner_id: runnerId,
-              })
-            : request("GET /orgs/{org}/actions/runners/{runner_id}", { org: scope.org, runner_id: runnerId }),
-        );
-        return toRunner(parseResponse(RunnerSchema, "getRunner", result.data));
-      } catch (error) {
-        if (isStatus(error, 404)) return undefined;
-        throw error;
-      }
     },
 
     async delete(scope, runnerId) {

@@ -45,12 +45,12 @@ describe("retryable failures", () => {
 
   it("no answer within the deadline is a retryable timeout", async () => {
     const emulator = emulatorFor("error-timeout");
-    await emulator.fail({ route: "GET /repos/{owner}/{repo}/actions/runners/{runner_id}", delayMs: 1_000 });
+    await emulator.fail({ route: "GET /repos/{owner}/{repo}/actions/runners", delayMs: 1_000 });
     const started = Date.now();
-    const error = await rejection(client(emulator, { timeoutMs: 150 }).getRunner(repo, 1));
+    const error = await rejection(client(emulator, { timeoutMs: 150 }).getRunnerByName(repo, "modal-1"));
     expect(Date.now() - started).toBeLessThan(900);
     expect(error).toBeInstanceOf(RetryableError);
-    expect(error).toMatchObject({ reason: "timeout", operation: "getRunner" });
+    expect(error).toMatchObject({ reason: "timeout", operation: "getRunnerByName" });
     expect(String(error)).toContain("150 ms");
   });
 

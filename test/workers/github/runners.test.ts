@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { PermanentError } from "../../../src/errors.ts";
 import { client, emulatorFor, rejection } from "./helpers.ts";
 
 const repo = { kind: "repo", owner: "octo-org", repo: "hello-world" } as const;
 const org = { kind: "org", org: "octo-org" } as const;
+const RUN_OF_JOB_7 = 900_007;
 
 describe("runner lookups", () => {
   it("finds a runner by id and by exact name, in its own scope only", async () => {
@@ -23,7 +23,7 @@ describe("runner lookups", () => {
     const [repoRunner, , orgRunner] = await emulator.runners();
     const github = client(emulator);
 
-    expect(await github.getRunner(repo, repoRunner?.id ?? 0)).toEqual({
+    expect(await github.getRunnerByName(repo, "modal-1")).toEqual({
       id: repoRunner?.id,
       name: "modal-1",
       os: "Linux",
@@ -33,8 +33,8 @@ describe("runner lookups", () => {
       runnerGroupId: 1,
       ephemeral: true,
     });
-    expect(await github.getRunner(repo, orgRunner?.id ?? 0)).toBeUndefined();
-    expect(await github.getRunner(org, orgRunner?.id ?? 0)).toMatchObject({
+    expect(await github.getRunnerByName(org, "modal-1")).toMatchObject({
+      id: orgRunner?.id,
       name: "modal-1",
       status: "offline",
     });
@@ -116,7 +116,7 @@ describe("deleteRunner", () => {
 
   it("sees a runner move from busy to finished through the emulator's control API", async () => {
     const emulator = emulatorFor("delete-lifecycle");
-    await emulator.seed({ jobs: [{ id: 7, repository: "octo-org/hello-world" }] });
+    await emulator.seed({ jobs: [{ id: 7, repository: "octo-org/hello-world", runId: RUN_OF_JOB_7 }] });
     const github = client(emulator);
     const created = await github.generateJitConfig({
       scope: repo,
@@ -127,54 +127,26 @@ describe("deleteRunner", () => {
     if (created.kind !== "created") throw new Error("expected a runner");
 
     await emulator.updateRunner(created.runnerId, { status: "online" });
-    expect(await github.getRunner(repo, created.runnerId)).toMatchObject({ status: "online", busy: false });
+    expect(await github.getRunnerByName(repo, "modal-7-1")).toMatchObject({ status: "online", busy: false });
     await emulator.updateRunner(created.runnerId, { busy: true, jobId: 7 });
-    expect(await github.getJob("octo-org", "hello-world", 7)).toMatchObject({
+    const [running] = await github.listJobsForRun("octo-org", "hello-world", RUN_OF_JOB_7);
+    expect(running).toMatchObject({
       status: "in_progress",
       runnerId: created.runnerId,
       runnerName: "modal-7-1",
     });
     expect(await github.deleteRunner(repo, created.runnerId)).toBe("busy");
     await emulator.updateRunner(created.runnerId, { complete: { conclusion: "success" } });
-    expect(await github.getRunner(repo, created.runnerId)).toBeUndefined();
-    expect(await github.getJob("octo-org", "hello-world", 7)).toMatchObject({
+    expect(await github.getRunnerByName(repo, "modal-7-1")).toBeUndefined();
+    const [completed] = await github.listJobsForRun("octo-org", "hello-world", RUN_OF_JOB_7);
+    expect(completed).toMatchObject({
       status: "completed",
       conclusion: "success",
     });
   });
 });
 
-describe("jobs and releases", () => {
-  it("reads a job's status", async () => {
-    const emulator = emulatorFor("job");
-    await emulator.seed({
-      jobs: [
-        {
-          id: 399444496,
-          repository: "octo-org/hello-world",
-          status: "queued",
-          labels: ["self-hosted", "modal"],
-        },
-      ],
-    });
-    expect(await client(emulator).getJob("octo-org", "hello-world", 399444496)).toMatchObject({
-      id: 399444496,
-      status: "queued",
-      conclusion: null,
-      labels: ["self-hosted", "modal"],
-      runnerId: null,
-      runnerName: null,
-    });
-  });
-
-  it("answers an unknown job with a permanent not_found that says what to check", async () => {
-    const emulator = emulatorFor("job-missing");
-    const error = await rejection(client(emulator).getJob("octo-org", "hello-world", 1));
-    expect(error).toBeInstanceOf(PermanentError);
-    expect(error).toMatchObject({ reason: "not_found", status: 404, operation: "getJob" });
-    expect(String(error)).toContain('"Actions: read"');
-  });
-
+describe("runner releases", () => {
   it("reads the latest runner release, with credentials on the same host", async () => {
     const emulator = emulatorFor("release");
     await emulator.seed({ releases: [{ repository: "actions/runner", tagName: "v2.335.1" }] });
