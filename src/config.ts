@@ -153,8 +153,6 @@ export interface Config {
 }
 
 export const DEFAULT_GITHUB_API_URL = "https://api.github.com";
-export const DEFAULT_MODAL_SERVER_URL = "https://api.modal.com";
-export const DEFAULT_REQUIRED_LABELS = ["self-hosted", "modal"];
 
 const cache = new WeakMap<Env, Config>();
 
