@@ -47,24 +47,16 @@ export interface GitHubConfig {
   runnerVersion: string;
 }
 
-export type ModalConfig =
-  | {
-      mode: "direct";
-      serverUrl: string;
-      tokenId: string;
-      tokenSecret: string;
-      appName: string;
-      environment: string | undefined;
-    }
+export type ModalConfig = { appName: string; environment: string | undefined } & (
+  | { mode: "direct"; serverUrl: string; tokenId: string; tokenSecret: string }
   | {
       mode: "launcher";
       launcherUrl: string;
       proxyTokenId: string;
       proxyTokenSecret: string;
       launcherSecret: string;
-      appName: string;
-      environment: string | undefined;
-    };
+    }
+);
 
 export interface RunnerConfig {
   /** Explicit image; when unset, the official runner image for the runner version is used. */

@@ -12,108 +12,85 @@ import {
   type Section,
 } from "../config.ts";
 import { MODAL_GPU_TYPES, maxGpuCount } from "../jobs/sizing.ts";
-import {
-  decimal,
-  failed,
-  flag,
-  gpuAllowList,
-  HOST_RULE,
-  host,
-  IMAGE,
-  imageMap,
-  integer,
-  isSet,
-  httpsUrl,
-  matching,
-  oneOf,
-  optional,
-  read,
-  regionList,
-  required,
-  runnerCap,
-  runnerVersion,
-  text,
-  url,
-  variable,
-} from "./variables.ts";
+import * as v from "./variables.ts";
 
 const GITHUB_TOKEN = {
-  GITHUB_TOKEN: required(text, "is required (or GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY)"),
+  GITHUB_TOKEN: v.required(v.text, "is required (or GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY)"),
 };
 const GITHUB_APP = {
   // The numeric App ID, or the App's client ID (`Iv…`), which GitHub now recommends as the JWT issuer.
-  GITHUB_APP_ID: required(
-    matching(/^(\d+|Iv[A-Za-z0-9.]+)$/),
+  GITHUB_APP_ID: v.required(
+    v.matching(/^(\d+|Iv[A-Za-z0-9.]+)$/),
     "is required with GITHUB_APP_PRIVATE_KEY",
     "must be the App ID or its client ID",
   ),
-  GITHUB_APP_PRIVATE_KEY: required(
-    matching(/-----BEGIN (RSA )?PRIVATE KEY-----[\s\S]+-----END (RSA )?PRIVATE KEY-----/),
+  GITHUB_APP_PRIVATE_KEY: v.required(
+    v.matching(/-----BEGIN (RSA )?PRIVATE KEY-----[\s\S]+-----END (RSA )?PRIVATE KEY-----/),
     "is required with GITHUB_APP_ID",
     "must be a PEM private key (PKCS#1 or PKCS#8)",
   ),
-  GITHUB_APP_INSTALLATION_ID: integer(undefined, 0, Number.MAX_SAFE_INTEGER),
+  GITHUB_APP_INSTALLATION_ID: v.integer(undefined, 0, Number.MAX_SAFE_INTEGER),
 };
 const GITHUB = {
-  GITHUB_ENTERPRISE_DOMAIN: optional(host, HOST_RULE),
-  GITHUB_API_URL: httpsUrl(),
-  RUNNER_SCOPE: variable(oneOf("repo", "org"), "repo", "must be repo or org"),
-  RUNNER_GROUP_ID: integer(1, 1, Number.MAX_SAFE_INTEGER),
-  RUNNER_VERSION: runnerVersion(),
-  RUNNER_IMAGE: optional(matching(IMAGE), "must be a container image reference"),
+  GITHUB_ENTERPRISE_DOMAIN: v.optional(v.host, v.HOST_RULE),
+  GITHUB_API_URL: v.httpsUrl(),
+  RUNNER_SCOPE: v.variable(v.oneOf("repo", "org"), "repo", "must be repo or org"),
+  RUNNER_GROUP_ID: v.integer(1, 1, Number.MAX_SAFE_INTEGER),
+  RUNNER_VERSION: v.runnerVersion(),
+  RUNNER_IMAGE: v.optional(v.matching(v.IMAGE), "must be a container image reference"),
 };
 
 const withLauncher = "is required with MODAL_LAUNCHER_URL";
 const MODAL_DIRECT = {
-  MODAL_TOKEN_ID: required(text),
-  MODAL_TOKEN_SECRET: required(text),
-  MODAL_SERVER_URL: variable(url, "https://api.modal.com", "must be an http(s) URL"),
+  MODAL_TOKEN_ID: v.required(v.text),
+  MODAL_TOKEN_SECRET: v.required(v.text),
+  MODAL_SERVER_URL: v.variable(v.url, "https://api.modal.com", "must be an http(s) URL"),
 };
 const MODAL_LAUNCHER = {
-  MODAL_LAUNCHER_URL: required(url, "is required", "must be an http(s) URL"),
-  MODAL_PROXY_TOKEN_ID: required(text, withLauncher),
-  MODAL_PROXY_TOKEN_SECRET: required(text, withLauncher),
-  LAUNCHER_SECRET: required(text, withLauncher),
+  MODAL_LAUNCHER_URL: v.required(v.url, "is required", "must be an http(s) URL"),
+  MODAL_PROXY_TOKEN_ID: v.required(v.text, withLauncher),
+  MODAL_PROXY_TOKEN_SECRET: v.required(v.text, withLauncher),
+  LAUNCHER_SECRET: v.required(v.text, withLauncher),
 };
 const MODAL = {
-  MODAL_APP_NAME: variable(
-    matching(/^[A-Za-z0-9._-]{1,64}$/),
+  MODAL_APP_NAME: v.variable(
+    v.matching(/^[A-Za-z0-9._-]{1,64}$/),
     "actions-on-modal",
     "must be 1-64 letters, digits, '.', '_' or '-'",
   ),
-  MODAL_ENVIRONMENT: optional(matching(/^[A-Za-z0-9_-]{1,64}$/), "must be a Modal environment name"),
+  MODAL_ENVIRONMENT: v.optional(v.matching(/^[A-Za-z0-9_-]{1,64}$/), "must be a Modal environment name"),
 };
 
 const DAY = 24 * 60 * 60;
 const RUNNER = {
-  SANDBOX_CPU: decimal(2, 0.125, 64),
-  SANDBOX_MEMORY_MB: integer(4096, 128, 512 * 1024),
+  SANDBOX_CPU: v.decimal(2, 0.125, 64),
+  SANDBOX_MEMORY_MB: v.integer(4096, 128, 512 * 1024),
   // Modal's maximum sandbox lifetime is 24 hours.
-  SANDBOX_TIMEOUT_SECONDS: integer(3600, 60, DAY),
-  SANDBOX_GPU: optional(
-    matching(/^[A-Za-z0-9-]+(:\d+)?$/),
+  SANDBOX_TIMEOUT_SECONDS: v.integer(3600, 60, DAY),
+  SANDBOX_GPU: v.optional(
+    v.matching(/^[A-Za-z0-9-]+(:\d+)?$/),
     "must be a Modal GPU type such as A10G or H100:2",
   ),
   // What `modal-*` labels may ask for (src/jobs/sizing.ts). Unset maxima are the SANDBOX_* values: a job may ask
   // for less than the default, never more, until an operator says so.
-  MAX_SANDBOX_CPU: decimal(undefined, 0.125, 64),
-  MAX_SANDBOX_MEMORY_MB: integer(undefined, 128, 512 * 1024),
-  MAX_SANDBOX_TIMEOUT_SECONDS: integer(undefined, 60, DAY),
-  ALLOWED_GPUS: gpuAllowList(MODAL_GPU_TYPES, maxGpuCount),
-  RUNNER_IMAGES: imageMap(),
-  ALLOWED_REGIONS: regionList(),
-  MAX_RUNNERS_PER_OWNER: runnerCap(50),
-  STUCK_JOB_SECONDS: integer(180, 30, DAY),
-  MAX_DISPATCH_ATTEMPTS: integer(3, 1, 20),
-  ORPHAN_GRACE_SECONDS: integer(600, 60, DAY),
-  RECONCILE_BUDGET_PERCENT: integer(10, 1, 100),
-  RECOVER_LOST_DELIVERIES: flag(true),
-  LEDGER_RETENTION_DAYS: integer(14, 1, 365),
+  MAX_SANDBOX_CPU: v.decimal(undefined, 0.125, 64),
+  MAX_SANDBOX_MEMORY_MB: v.integer(undefined, 128, 512 * 1024),
+  MAX_SANDBOX_TIMEOUT_SECONDS: v.integer(undefined, 60, DAY),
+  ALLOWED_GPUS: v.gpuAllowList(MODAL_GPU_TYPES, maxGpuCount),
+  RUNNER_IMAGES: v.imageMap(),
+  ALLOWED_REGIONS: v.regionList(),
+  MAX_RUNNERS_PER_OWNER: v.runnerCap(50),
+  STUCK_JOB_SECONDS: v.integer(180, 30, DAY),
+  MAX_DISPATCH_ATTEMPTS: v.integer(3, 1, 20),
+  ORPHAN_GRACE_SECONDS: v.integer(600, 60, DAY),
+  RECONCILE_BUDGET_PERCENT: v.integer(10, 1, 100),
+  RECOVER_LOST_DELIVERIES: v.flag(true),
+  LEDGER_RETENTION_DAYS: v.integer(14, 1, 365),
   // GitHub documents at most 80 content-creating requests a minute and 500 an hour, without saying whether a JIT
   // registration is one. 420/h with a burst of 60 stays under both: at most 67 in any minute, 480 in any hour.
-  JIT_RATE_PER_HOUR: integer(420, 1, 1_000_000),
-  JIT_BURST: integer(60, 1, 10_000),
-  DISPATCH_PAUSED: flag(false),
+  JIT_RATE_PER_HOUR: v.integer(420, 1, 1_000_000),
+  JIT_BURST: v.integer(60, 1, 10_000),
+  DISPATCH_PAUSED: v.flag(false),
 };
 
 const GitHubToken = z.pipe(
@@ -177,12 +154,12 @@ const LIMITS = [
 ] as const;
 
 export function dispatchSection(env: Env): Section<DispatchConfig> {
-  const app = isSet(env, "GITHUB_APP_ID") || isSet(env, "GITHUB_APP_PRIVATE_KEY");
-  const auth = read(env, app ? GitHubApp : GitHubToken);
-  const github = read(env, z.object(GITHUB));
-  const modal = read(env, isSet(env, "MODAL_LAUNCHER_URL") ? ModalLauncher : ModalDirect);
-  const runner = read(env, z.object(RUNNER));
-  if (!(auth.ok && github.ok && modal.ok && runner.ok)) return failed(auth, github, modal, runner);
+  const app = v.isSet(env, "GITHUB_APP_ID") || v.isSet(env, "GITHUB_APP_PRIVATE_KEY");
+  const auth = v.read(env, app ? GitHubApp : GitHubToken);
+  const github = v.read(env, z.object(GITHUB));
+  const modal = v.read(env, v.isSet(env, "MODAL_LAUNCHER_URL") ? ModalLauncher : ModalDirect);
+  const runner = v.read(env, z.object(RUNNER));
+  if (!(auth.ok && github.ok && modal.ok && runner.ok)) return v.failed(auth, github, modal, runner);
   const vars = { ...github.value, ...runner.value };
   const limits = LIMITS.filter(([value, max]) => vars[value] > (vars[max] ?? Number.POSITIVE_INFINITY));
   if (limits.length > 0) {

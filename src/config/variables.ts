@@ -32,10 +32,7 @@ export const required = <T>(parse: Parse<T>, missing = "is required", rule = "mu
   variable(parse, new Problem(missing), rule);
 
 /** The problems of the failed sections: values refused first, then variables left unset (all "is required…"). */
-export function failed(...sections: (Section<unknown> | undefined)[]): {
-  ok: false;
-  problems: ConfigProblem[];
-} {
+export function failed(...sections: (Section<unknown> | undefined)[]): Section<never> {
   const problems = sections.flatMap((section) => (section?.ok === false ? section.problems : []));
   const missing = (problem: ConfigProblem) => problem.message.startsWith("is required");
   return { ok: false, problems: [...problems.filter((p) => !missing(p)), ...problems.filter(missing)] };
@@ -45,13 +42,8 @@ export function failed(...sections: (Section<unknown> | undefined)[]): {
 export function read<S extends z.core.$ZodType>(env: Env, schema: S): Section<z.output<S>> {
   const result = z.safeParse(schema, env);
   if (result.success) return { ok: true, value: result.data };
-  return {
-    ok: false,
-    problems: result.error.issues.map((issue) => ({
-      variable: String(issue.path[0]),
-      message: issue.message,
-    })),
-  };
+  const problems = result.error.issues.map(({ path, message }) => ({ variable: String(path[0]), message }));
+  return { ok: false, problems };
 }
 
 /** Whether a variable is set to something other than blanks. */
@@ -84,12 +76,7 @@ export const decimal = <T extends number | undefined>(fallback: T, min: number, 
     `must be a number from ${min} to ${max}`,
   );
 
-const FLAGS = new Map([
-  ["true", true],
-  ["1", true],
-  ["false", false],
-  ["0", false],
-]);
+const FLAGS = new Map(Object.entries({ true: true, 1: true, false: false, 0: false }));
 export const flag = (fallback: boolean) =>
   variable((value) => FLAGS.get(value.toLowerCase()), fallback, "must be true or false");
 
