@@ -47,24 +47,16 @@ export interface GitHubConfig {
   runnerVersion: string;
 }
 
-export type ModalConfig =
-  | {
-      mode: "direct";
-      serverUrl: string;
-      tokenId: string;
-      tokenSecret: string;
-      appName: string;
-      environment: string | undefined;
-    }
+export type ModalConfig = { appName: string; environment: string | undefined } & (
+  | { mode: "direct"; serverUrl: string; tokenId: string; tokenSecret: string }
   | {
       mode: "launcher";
       launcherUrl: string;
       proxyTokenId: string;
       proxyTokenSecret: string;
       launcherSecret: string;
-      appName: string;
-      environment: string | undefined;
-    };
+    }
+);
 
 export interface RunnerConfig {
   /** Explicit image; when unset, the official runner image for the runner version is used. */
@@ -153,8 +145,6 @@ export interface Config {
 }
 
 export const DEFAULT_GITHUB_API_URL = "https://api.github.com";
-export const DEFAULT_MODAL_SERVER_URL = "https://api.modal.com";
-export const DEFAULT_REQUIRED_LABELS = ["self-hosted", "modal"];
 
 const cache = new WeakMap<Env, Config>();
 

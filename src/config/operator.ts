@@ -1,11 +1,21 @@
 /** The operator section: who may see the status page and use /api, and the prices behind cost estimates. */
 import * as z from "zod/mini";
 import type { OperatorConfig, Section } from "../config.ts";
-import { decimal, hostname, httpsUrl, isSet, pattern, problemsOf, text } from "./variables.ts";
+import {
+  decimal,
+  failed,
+  HOST_RULE,
+  host,
+  httpsUrl,
+  isSet,
+  matching,
+  optional,
+  read,
+  required,
+  text,
+} from "./variables.ts";
 
 export const PRICES_AS_OF = "2026-06";
-const DEFAULT_CPU_CORE_SECOND = 0.0000393;
-const DEFAULT_MEMORY_GIB_SECOND = 0.00000222;
 const GPU_SECOND: Record<string, number> = {
   T4: 0.000164,
   L4: 0.000222,
@@ -20,59 +30,61 @@ const GPU_SECOND: Record<string, number> = {
   B200: 0.001736,
 };
 
-export const OperatorEnvSchema = z.object({
-  STATUS_TOKEN: pattern(/^\S{20,}$/, "must be at least 20 characters without spaces"),
-  ACCESS_TEAM_DOMAIN: hostname(),
-  ACCESS_AUD: pattern(/^[A-Za-z0-9]{16,128}$/, "must be the Access application's audience (AUD) tag"),
-  ACCESS_CERTS_URL: httpsUrl("must be an http(s) URL"),
-  MODAL_PRICE_CPU_CORE_SECOND: decimal(DEFAULT_CPU_CORE_SECOND, 0, 1),
-  MODAL_PRICE_MEMORY_GIB_SECOND: decimal(DEFAULT_MEMORY_GIB_SECOND, 0, 1),
-  MODAL_PRICE_GPU_SECOND: decimal(-1, 0, 1),
-  SANDBOX_GPU: text("must be a string"),
-});
+const OPERATOR = {
+  STATUS_TOKEN: optional(matching(/^\S{20,}$/), "must be at least 20 characters without spaces"),
+  MODAL_PRICE_CPU_CORE_SECOND: decimal(0.0000393, 0, 1),
+  MODAL_PRICE_MEMORY_GIB_SECOND: decimal(0.00000222, 0, 1),
+  MODAL_PRICE_GPU_SECOND: decimal(undefined, 0, 1),
+  SANDBOX_GPU: optional(text, "must be a string"),
+};
+
+/** Cloudflare Access: both of its variables once either is set. */
+const both = "is required with the other Cloudflare Access variable";
+const ACCESS = {
+  ACCESS_TEAM_DOMAIN: required(host, both, HOST_RULE),
+  ACCESS_AUD: required(
+    matching(/^[A-Za-z0-9]{16,128}$/),
+    both,
+    "must be the Access application's audience (AUD) tag",
+  ),
+  ACCESS_CERTS_URL: httpsUrl(),
+};
+
+const Access = z.pipe(
+  z.object(ACCESS),
+  z.transform((vars): OperatorConfig["access"] => {
+    const team = vars.ACCESS_TEAM_DOMAIN.includes(".")
+      ? vars.ACCESS_TEAM_DOMAIN
+      : `${vars.ACCESS_TEAM_DOMAIN}.cloudflareaccess.com`;
+    const certsUrl = vars.ACCESS_CERTS_URL ?? `https://${team}/cdn-cgi/access/certs`;
+    return { teamDomain: team, audience: vars.ACCESS_AUD, certsUrl };
+  }),
+);
+
+export const OPERATOR_VARIABLES = [...Object.keys(OPERATOR), ...Object.keys(ACCESS)];
 
 export function operatorSection(env: Env): Section<OperatorConfig> {
-  const parsed = OperatorEnvSchema.safeParse(env);
-  const problems = parsed.success ? [] : problemsOf(parsed.error);
-  const set = (name: keyof Env) => isSet(env, name);
-  if (set("ACCESS_TEAM_DOMAIN") !== set("ACCESS_AUD")) {
-    const missing = set("ACCESS_TEAM_DOMAIN") ? "ACCESS_AUD" : "ACCESS_TEAM_DOMAIN";
-    problems.push({ variable: missing, message: "is required with the other Cloudflare Access variable" });
-  }
-  if (!parsed.success || problems.length > 0) return { ok: false, problems };
-  const vars = parsed.data;
-  const gpu = vars.SANDBOX_GPU?.split(":");
-  const gpuCount = Number(gpu?.[1] ?? "1");
-  const configured =
-    vars.MODAL_PRICE_GPU_SECOND >= 0 ||
-    set("MODAL_PRICE_CPU_CORE_SECOND") ||
-    set("MODAL_PRICE_MEMORY_GIB_SECOND");
-  const gpuSecond =
-    gpu === undefined
-      ? 0
-      : (vars.MODAL_PRICE_GPU_SECOND >= 0
-          ? vars.MODAL_PRICE_GPU_SECOND
-          : (GPU_SECOND[gpu[0]?.toUpperCase() ?? ""] ?? 0)) * gpuCount;
-  const team = vars.ACCESS_TEAM_DOMAIN;
+  const parsed = read(env, z.object(OPERATOR));
+  const access = isSet(env, "ACCESS_TEAM_DOMAIN") || isSet(env, "ACCESS_AUD") ? read(env, Access) : undefined;
+  if (!parsed.ok || access?.ok === false) return failed(access, parsed);
+  const vars = parsed.value;
+  const [type = "", count = "1"] = vars.SANDBOX_GPU?.split(":") ?? [];
+  const gpuPrice = vars.MODAL_PRICE_GPU_SECOND ?? GPU_SECOND[type.toUpperCase()] ?? 0;
+  const configured = [
+    "MODAL_PRICE_CPU_CORE_SECOND",
+    "MODAL_PRICE_MEMORY_GIB_SECOND",
+    "MODAL_PRICE_GPU_SECOND",
+  ] as const;
   return {
     ok: true,
     value: {
       statusToken: vars.STATUS_TOKEN,
-      access:
-        team === undefined || vars.ACCESS_AUD === undefined
-          ? undefined
-          : {
-              teamDomain: team.includes(".") ? team : `${team}.cloudflareaccess.com`,
-              audience: vars.ACCESS_AUD,
-              certsUrl:
-                vars.ACCESS_CERTS_URL ??
-                `https://${team.includes(".") ? team : `${team}.cloudflareaccess.com`}/cdn-cgi/access/certs`,
-            },
+      access: access?.value,
       prices: {
         cpuCoreSecond: vars.MODAL_PRICE_CPU_CORE_SECOND,
         memoryGibSecond: vars.MODAL_PRICE_MEMORY_GIB_SECOND,
-        gpuSecond,
-        asOf: configured ? "configured" : PRICES_AS_OF,
+        gpuSecond: vars.SANDBOX_GPU === undefined ? 0 : gpuPrice * Number(count),
+        asOf: configured.some((name) => isSet(env, name)) ? "configured" : PRICES_AS_OF,
       },
     },
   };
