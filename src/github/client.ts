@@ -27,15 +27,13 @@ import { generateJitConfig, type JitConfigResult } from "./jit.ts";
 import { type AppInfo, getApp, getRateLimit, type RateLimitInfo } from "./probes.ts";
 import type { RateLimitSignal } from "./rate-limit.ts";
 import { createRunnerApi, type DeleteRunnerResult, type JitRequest } from "./runners.ts";
-import { actionsPermission, type ListRunsOptions, listJobsForRun, listRuns } from "./runs.ts";
+import { type ListRunsOptions, listJobsForRun, listRuns } from "./runs.ts";
 import {
   type Job,
-  JobSchema,
   parseResponse,
   ReleaseSchema,
   type Runner,
   type RunnerRelease,
-  toJob,
   type WorkflowRun,
 } from "./schemas.ts";
 import type { RunnerScope } from "./scope.ts";

@@ -11,7 +11,6 @@ import {
   parseResponse,
   type Runner,
   RunnerListSchema,
-  RunnerSchema,
   toRunner,
 } from "./schemas.ts";
 import { describeScope, type RunnerScope } from "./scope.ts";
