@@ -19,7 +19,7 @@ import { AuthToken } from "./responses.ts";
 import { modalFailure, redactor } from "./grpc/errors.ts";
 import { type FetchLike, grpcExchange } from "./grpc/exchange.ts";
 import { GrpcCode, RETRY_IN_CALL_CODES } from "./grpc/status.ts";
-import { ProtoDecodeError } from "./protobuf/reader.ts";
+import { ProtoDecodeError } from "./messages/wire.ts";
 
 export interface RetryPolicy {
   /** Tries per logical call, the first included. */

@@ -3,7 +3,7 @@
  * (which retries 1, 2, 4, 13, 14): transient server states are worth another attempt, while a bad request, a
  * missing object or a rejected token will fail the same way until someone changes something.
  */
-import { readMessage } from "../protobuf/reader.ts";
+import { read, readMessage } from "../messages/wire.ts";
 
 export const GrpcCode = {
   OK: 0,
@@ -87,24 +87,18 @@ export function retryAfterFromStatusDetails(value: string | null): number | unde
     );
     const bytes = Uint8Array.from(binary, (char) => char.charCodeAt(0));
     let retryAfter: number | undefined;
-    readMessage(bytes, (status, field, wireType) => {
-      if (field !== 3) return false;
-      let typeUrl = "";
-      let policy: Uint8Array | undefined;
-      readMessage(status.bytes(wireType), (any, anyField, anyWireType) => {
-        if (anyField === 1) typeUrl = any.string(anyWireType);
-        else if (anyField === 2) policy = any.bytes(anyWireType);
-        else return false;
-        return true;
-      });
-      if (policy !== undefined && typeUrl.endsWith("/modal.client.RPCRetryPolicy")) {
-        readMessage(policy, (reader, policyField, policyWireType) => {
-          if (policyField !== 1) return false;
-          retryAfter = reader.float(policyWireType);
-          return true;
+    readMessage(bytes, {
+      3: read.bytes((any) => {
+        let typeUrl = "";
+        let policy: Uint8Array | undefined;
+        readMessage(any, {
+          1: read.string((value) => (typeUrl = value)),
+          2: read.bytes((value) => (policy = value)),
         });
-      }
-      return true;
+        if (policy !== undefined && typeUrl.endsWith("/modal.client.RPCRetryPolicy")) {
+          readMessage(policy, { 1: read.float((value) => (retryAfter = value)) });
+        }
+      }),
     });
     return retryAfter !== undefined && Number.isFinite(retryAfter) && retryAfter >= 0
       ? retryAfter

@@ -1,16 +1,11 @@
 /** The calls that set up a session: auth token, app, environment (for the image builder version). */
-import { readMessage } from "../protobuf/reader.ts";
-import { ProtoWriter } from "../protobuf/writer.ts";
 import { ObjectCreationType } from "./common.ts";
+import { BinaryWriter, read, readMessage, writeInt32, writeString } from "./wire.ts";
 
 /** AuthTokenGetResponse: token=1 (a JWT). The request is empty. */
 export function decodeAuthTokenGetResponse(bytes: Uint8Array): { token: string } {
   let token = "";
-  readMessage(bytes, (reader, field, wireType) => {
-    if (field !== 1) return false;
-    token = reader.string(wireType);
-    return true;
-  });
+  readMessage(bytes, { 1: read.string((value) => (token = value)) });
   return { token };
 }
 
@@ -19,27 +14,25 @@ export function encodeAppGetOrCreateRequest(request: {
   appName: string;
   environmentName: string;
 }): Uint8Array {
-  return new ProtoWriter()
-    .string(1, request.appName)
-    .string(2, request.environmentName)
-    .int32(3, ObjectCreationType.CREATE_IF_MISSING)
-    .finish();
+  const writer = new BinaryWriter();
+  writeString(writer, 1, request.appName);
+  writeString(writer, 2, request.environmentName);
+  writeInt32(writer, 3, ObjectCreationType.CREATE_IF_MISSING);
+  return writer.finish();
 }
 
 /** AppGetOrCreateResponse: app_id=1 (handle_metadata=2 is not needed). */
 export function decodeAppGetOrCreateResponse(bytes: Uint8Array): { appId: string } {
   let appId = "";
-  readMessage(bytes, (reader, field, wireType) => {
-    if (field !== 1) return false;
-    appId = reader.string(wireType);
-    return true;
-  });
+  readMessage(bytes, { 1: read.string((value) => (appId = value)) });
   return { appId };
 }
 
 /** EnvironmentGetOrCreateRequest: deployment_name=1 (empty for the default environment). */
 export function encodeEnvironmentGetOrCreateRequest(request: { deploymentName: string }): Uint8Array {
-  return new ProtoWriter().string(1, request.deploymentName).finish();
+  const writer = new BinaryWriter();
+  writeString(writer, 1, request.deploymentName);
+  return writer.finish();
 }
 
 /**
@@ -52,20 +45,15 @@ export function decodeEnvironmentGetOrCreateResponse(bytes: Uint8Array): {
 } {
   let environmentId = "";
   let imageBuilderVersion = "";
-  readMessage(bytes, (reader, field, wireType) => {
-    if (field === 1) environmentId = reader.string(wireType);
-    else if (field === 2) {
-      readMessage(reader.bytes(wireType), (metadata, metadataField, metadataWireType) => {
-        if (metadataField !== 2) return false;
-        readMessage(metadata.bytes(metadataWireType), (settings, settingsField, settingsWireType) => {
-          if (settingsField !== 1) return false;
-          imageBuilderVersion = settings.string(settingsWireType);
-          return true;
-        });
-        return true;
-      });
-    } else return false;
-    return true;
+  readMessage(bytes, {
+    1: read.string((value) => (environmentId = value)),
+    2: read.bytes((metadata) =>
+      readMessage(metadata, {
+        2: read.bytes((settings) =>
+          readMessage(settings, { 1: read.string((value) => (imageBuilderVersion = value)) }),
+        ),
+      }),
+    ),
   });
   return { environmentId, imageBuilderVersion };
 }

@@ -2,8 +2,15 @@
  * Small messages shared by several calls. Field numbers are the ones in the official SDK's generated code
  * (`modal@0.11.1`, `dist/index.js`), which the conformance test holds us to.
  */
-import { ProtoDecodeError, readMessage } from "../protobuf/reader.ts";
-import type { ProtoWriter } from "../protobuf/writer.ts";
+import {
+  type BinaryWriter,
+  ProtoDecodeError,
+  read,
+  readMessage,
+  writeMessage,
+  writeString,
+  writeStringMap as writeMapField,
+} from "./wire.ts";
 
 /** `GenericResult.status` */
 export const GenericStatus = {
@@ -30,37 +37,36 @@ export interface GenericResult {
 /** GenericResult: status=1 int32, exception=2 string, exitcode=3 int32. */
 export function decodeGenericResult(bytes: Uint8Array): GenericResult {
   const result: GenericResult = { status: 0, exception: "", exitcode: 0 };
-  readMessage(bytes, (reader, field, wireType) => {
-    if (field === 1) result.status = reader.int32(wireType);
-    else if (field === 2) result.exception = reader.string(wireType);
-    else if (field === 3) result.exitcode = reader.int32(wireType);
-    else return false;
-    return true;
+  readMessage(bytes, {
+    1: read.int32((value) => (result.status = value)),
+    2: read.string((value) => (result.exception = value)),
+    3: read.int32((value) => (result.exitcode = value)),
   });
   return result;
 }
 
 /** SandboxTag: tag_name=1, tag_value=2; repeated in requests as a list in `Object.entries` order. */
-export function writeTags(writer: ProtoWriter, field: number, tags: Readonly<Record<string, string>>): void {
-  writer.repeatedMessage(field, Object.entries(tags), (tag, [name, value]) => {
-    tag.string(1, name).string(2, value);
-  });
+export function writeTags(writer: BinaryWriter, field: number, tags: Readonly<Record<string, string>>): void {
+  for (const [name, value] of Object.entries(tags)) {
+    writeMessage(writer, field, (tag) => {
+      writeString(tag, 1, name);
+      writeString(tag, 2, value);
+    });
+  }
 }
 
 export function decodeTag(bytes: Uint8Array): [string, string] {
   let name = "";
   let value = "";
-  readMessage(bytes, (reader, field, wireType) => {
-    if (field === 1) name = reader.string(wireType);
-    else if (field === 2) value = reader.string(wireType);
-    else return false;
-    return true;
+  readMessage(bytes, {
+    1: read.string((text) => (name = text)),
+    2: read.string((text) => (value = text)),
   });
   if (name === "") throw new ProtoDecodeError("SandboxTag without tag_name");
   return [name, value];
 }
 
 /** StringMap: contents=1 map<string, string>. */
-export function writeStringMap(writer: ProtoWriter, contents: Readonly<Record<string, string>>): void {
-  writer.stringMap(1, contents);
+export function writeStringMap(writer: BinaryWriter, contents: Readonly<Record<string, string>>): void {
+  writeMapField(writer, 1, contents);
 }

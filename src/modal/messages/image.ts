@@ -1,7 +1,14 @@
 /** Building (or finding) a registry image: ImageGetOrCreate, then ImageJoinStreaming while it builds. */
-import { readMessage } from "../protobuf/reader.ts";
-import { ProtoWriter } from "../protobuf/writer.ts";
 import { decodeGenericResult, type GenericResult } from "./common.ts";
+import {
+  BinaryWriter,
+  read,
+  readMessage,
+  writeFloat,
+  writeMessage,
+  writeRepeatedString,
+  writeString,
+} from "./wire.ts";
 
 /**
  * ImageGetOrCreateRequest: image=2 → Image{ dockerfile_commands=6 }, app_id=4, builder_version=9.
@@ -12,11 +19,11 @@ export function encodeImageGetOrCreateRequest(request: {
   dockerfileCommands: readonly string[];
   builderVersion: string;
 }): Uint8Array {
-  return new ProtoWriter()
-    .message(2, (image) => image.repeatedString(6, request.dockerfileCommands))
-    .string(4, request.appId)
-    .string(9, request.builderVersion)
-    .finish();
+  const writer = new BinaryWriter();
+  writeMessage(writer, 2, (image) => writeRepeatedString(image, 6, request.dockerfileCommands));
+  writeString(writer, 4, request.appId);
+  writeString(writer, 9, request.builderVersion);
+  return writer.finish();
 }
 
 /** ImageGetOrCreateResponse: image_id=1, result=2 (absent or status 0 while the build runs). */
@@ -26,11 +33,9 @@ export function decodeImageGetOrCreateResponse(bytes: Uint8Array): {
 } {
   let imageId = "";
   let result: GenericResult | undefined;
-  readMessage(bytes, (reader, field, wireType) => {
-    if (field === 1) imageId = reader.string(wireType);
-    else if (field === 2) result = decodeGenericResult(reader.bytes(wireType));
-    else return false;
-    return true;
+  readMessage(bytes, {
+    1: read.string((value) => (imageId = value)),
+    2: read.bytes((value) => (result = decodeGenericResult(value))),
   });
   return { imageId, result };
 }
@@ -41,11 +46,11 @@ export function encodeImageJoinStreamingRequest(request: {
   timeoutSeconds: number;
   lastEntryId: string;
 }): Uint8Array {
-  return new ProtoWriter()
-    .string(1, request.imageId)
-    .float(2, request.timeoutSeconds)
-    .string(3, request.lastEntryId)
-    .finish();
+  const writer = new BinaryWriter();
+  writeString(writer, 1, request.imageId);
+  writeFloat(writer, 2, request.timeoutSeconds);
+  writeString(writer, 3, request.lastEntryId);
+  return writer.finish();
 }
 
 /** ImageJoinStreamingResponse (one per stream item): result=1, entry_id=3, eof=4; task_logs=2 skipped. */
@@ -57,12 +62,10 @@ export function decodeImageJoinStreamingResponse(bytes: Uint8Array): {
   let result: GenericResult | undefined;
   let entryId = "";
   let eof = false;
-  readMessage(bytes, (reader, field, wireType) => {
-    if (field === 1) result = decodeGenericResult(reader.bytes(wireType));
-    else if (field === 3) entryId = reader.string(wireType);
-    else if (field === 4) eof = reader.bool(wireType);
-    else return false;
-    return true;
+  readMessage(bytes, {
+    1: read.bytes((value) => (result = decodeGenericResult(value))),
+    3: read.string((value) => (entryId = value)),
+    4: read.bool((value) => (eof = value)),
   });
   return { result, entryId, eof };
 }

@@ -4,11 +4,20 @@
  * - GPU: SecretGetOrCreate (EPHEMERAL, `env_dict`) and then SandboxCreate with the secret's id, because the V2
  *   path does not take GPUs.
  * Fields are written in the order the SDK's generated encoder writes them, so our bytes can equal its bytes.
- * Writers that carry the env start at 4 KiB: a JIT config is ~1.5 KiB, and growing a buffer costs more than the encoding itself.
  */
-import { readMessage } from "../protobuf/reader.ts";
-import { ProtoWriter } from "../protobuf/writer.ts";
 import { ObjectCreationType, writeStringMap, writeTags } from "./common.ts";
+import {
+  BinaryWriter,
+  read,
+  readMessage,
+  writeStringMap as writeMapField,
+  writeInt32,
+  writeMessage,
+  writeOptionalString,
+  writeRepeatedString,
+  writeString,
+  writeUint32,
+} from "./wire.ts";
 
 /** `NetworkAccess.NetworkAccessType.OPEN`: runners must reach GitHub. */
 const NETWORK_ACCESS_OPEN = 1;
@@ -34,28 +43,27 @@ export interface SandboxDefinition {
  * `gpu_config` is present even without a GPU: the SDK always sends it, empty. `scheduler_placement` is sent only
  * with regions, as the SDK does, so a spec without regions keeps the bytes it had.
  */
-function writeSandbox(writer: ProtoWriter, definition: SandboxDefinition): void {
-  writer
-    .repeatedString(1, definition.entrypointArgs)
-    .string(3, definition.imageId)
-    .repeatedString(4, definition.secretIds)
-    .message(5, (resources) => {
-      const gpu = definition.gpu;
-      resources
-        .uint32(2, definition.memoryMb)
-        .uint32(3, definition.milliCpu)
-        .message(4, (gpuConfig) => {
-          if (gpu !== undefined) gpuConfig.uint32(2, gpu.count).string(4, gpu.type);
-        });
-    })
-    .uint32(7, definition.timeoutSecs);
+function writeSandbox(writer: BinaryWriter, definition: SandboxDefinition): void {
+  writeRepeatedString(writer, 1, definition.entrypointArgs);
+  writeString(writer, 3, definition.imageId);
+  writeRepeatedString(writer, 4, definition.secretIds);
+  writeMessage(writer, 5, (resources) => {
+    const gpu = definition.gpu;
+    writeUint32(resources, 2, definition.memoryMb);
+    writeUint32(resources, 3, definition.milliCpu);
+    writeMessage(resources, 4, (gpuConfig) => {
+      if (gpu === undefined) return;
+      writeUint32(gpuConfig, 2, gpu.count);
+      writeString(gpuConfig, 4, gpu.type);
+    });
+  });
+  writeUint32(writer, 7, definition.timeoutSecs);
   if (definition.regions.length > 0) {
-    writer.message(17, (placement) => placement.repeatedString(4, definition.regions));
+    writeMessage(writer, 17, (placement) => writeRepeatedString(placement, 4, definition.regions));
   }
-  writer
-    .message(20, () => {})
-    .message(22, (network) => network.int32(1, NETWORK_ACCESS_OPEN))
-    .optionalString(30, definition.name);
+  writeMessage(writer, 20, () => {});
+  writeMessage(writer, 22, (network) => writeInt32(network, 1, NETWORK_ACCESS_OPEN));
+  writeOptionalString(writer, 30, definition.name);
 }
 
 /**
@@ -68,12 +76,12 @@ export function encodeSandboxCreateV2Request(request: {
   tags: Readonly<Record<string, string>>;
   env: Readonly<Record<string, string>>;
 }): Uint8Array {
-  const writer = new ProtoWriter(4096)
-    .string(1, request.appId)
-    .message(2, (definition) => writeSandbox(definition, request.definition));
+  const writer = new BinaryWriter();
+  writeString(writer, 1, request.appId);
+  writeMessage(writer, 2, (definition) => writeSandbox(definition, request.definition));
   writeTags(writer, 4, request.tags);
   if (Object.keys(request.env).length > 0) {
-    writer.message(6, (source) => source.message(2, (env) => writeStringMap(env, request.env)));
+    writeMessage(writer, 6, (source) => writeMessage(source, 2, (env) => writeStringMap(env, request.env)));
   }
   return writer.finish();
 }
@@ -84,9 +92,9 @@ export function encodeSandboxCreateRequest(request: {
   definition: SandboxDefinition;
   tags: Readonly<Record<string, string>>;
 }): Uint8Array {
-  const writer = new ProtoWriter(512)
-    .string(1, request.appId)
-    .message(2, (definition) => writeSandbox(definition, request.definition));
+  const writer = new BinaryWriter();
+  writeString(writer, 1, request.appId);
+  writeMessage(writer, 2, (definition) => writeSandbox(definition, request.definition));
   writeTags(writer, 4, request.tags);
   return writer.finish();
 }
@@ -95,11 +103,9 @@ export function encodeSandboxCreateRequest(request: {
 export function decodeSandboxCreateResponse(bytes: Uint8Array): { sandboxId: string; taskId: string } {
   let sandboxId = "";
   let taskId = "";
-  readMessage(bytes, (reader, field, wireType) => {
-    if (field === 1) sandboxId = reader.string(wireType);
-    else if (field === 3) taskId = reader.string(wireType);
-    else return false;
-    return true;
+  readMessage(bytes, {
+    1: read.string((value) => (sandboxId = value)),
+    3: read.string((value) => (taskId = value)),
   });
   return { sandboxId, taskId };
 }
@@ -109,20 +115,16 @@ export function encodeSecretGetOrCreateRequest(request: {
   environmentName: string;
   envDict: Readonly<Record<string, string>>;
 }): Uint8Array {
-  return new ProtoWriter(4096)
-    .string(3, request.environmentName)
-    .int32(4, ObjectCreationType.EPHEMERAL)
-    .stringMap(5, request.envDict)
-    .finish();
+  const writer = new BinaryWriter();
+  writeString(writer, 3, request.environmentName);
+  writeInt32(writer, 4, ObjectCreationType.EPHEMERAL);
+  writeMapField(writer, 5, request.envDict);
+  return writer.finish();
 }
 
 /** SecretGetOrCreateResponse: secret_id=1. */
 export function decodeSecretGetOrCreateResponse(bytes: Uint8Array): { secretId: string } {
   let secretId = "";
-  readMessage(bytes, (reader, field, wireType) => {
-    if (field !== 1) return false;
-    secretId = reader.string(wireType);
-    return true;
-  });
+  readMessage(bytes, { 1: read.string((value) => (secretId = value)) });
   return { secretId };
 }

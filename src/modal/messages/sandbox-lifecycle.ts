@@ -1,7 +1,6 @@
 /** After creation: list (by app and tags), terminate, and wait (poll for a result). V1 and V2 share messages. */
-import { readMessage } from "../protobuf/reader.ts";
-import { ProtoWriter } from "../protobuf/writer.ts";
 import { decodeGenericResult, decodeTag, type GenericResult, writeTags } from "./common.ts";
+import { BinaryWriter, read, readMessage, writeDouble, writeFloat, writeString } from "./wire.ts";
 
 /**
  * SandboxListRequest: app_id=1, before_timestamp=2 double (page cursor: created_at of the last item seen),
@@ -12,7 +11,9 @@ export function encodeSandboxListRequest(request: {
   beforeTimestamp: number;
   tags: Readonly<Record<string, string>>;
 }): Uint8Array {
-  const writer = new ProtoWriter(128).string(1, request.appId).double(2, request.beforeTimestamp);
+  const writer = new BinaryWriter();
+  writeString(writer, 1, request.appId);
+  writeDouble(writer, 2, request.beforeTimestamp);
   writeTags(writer, 5, request.tags);
   return writer.finish();
 }
@@ -29,16 +30,15 @@ export interface SandboxInfo {
 /** SandboxInfo: id=1, created_at=3 double, app_id=5, tags=6, name=7; task_info, resources, … are skipped. */
 function decodeSandboxInfo(bytes: Uint8Array): SandboxInfo {
   const info: SandboxInfo = { id: "", createdAt: 0, appId: "", tags: {}, name: "" };
-  readMessage(bytes, (reader, field, wireType) => {
-    if (field === 1) info.id = reader.string(wireType);
-    else if (field === 3) info.createdAt = reader.double(wireType);
-    else if (field === 5) info.appId = reader.string(wireType);
-    else if (field === 6) {
-      const [name, value] = decodeTag(reader.bytes(wireType));
+  readMessage(bytes, {
+    1: read.string((value) => (info.id = value)),
+    3: read.double((value) => (info.createdAt = value)),
+    5: read.string((value) => (info.appId = value)),
+    6: read.bytes((tag) => {
+      const [name, value] = decodeTag(tag);
       info.tags[name] = value;
-    } else if (field === 7) info.name = reader.string(wireType);
-    else return false;
-    return true;
+    }),
+    7: read.string((value) => (info.name = value)),
   });
   return info;
 }
@@ -46,17 +46,15 @@ function decodeSandboxInfo(bytes: Uint8Array): SandboxInfo {
 /** SandboxListResponse: sandboxes=1 repeated SandboxInfo. */
 export function decodeSandboxListResponse(bytes: Uint8Array): { sandboxes: SandboxInfo[] } {
   const sandboxes: SandboxInfo[] = [];
-  readMessage(bytes, (reader, field, wireType) => {
-    if (field !== 1) return false;
-    sandboxes.push(decodeSandboxInfo(reader.bytes(wireType)));
-    return true;
-  });
+  readMessage(bytes, { 1: read.bytes((info) => sandboxes.push(decodeSandboxInfo(info))) });
   return { sandboxes };
 }
 
 /** SandboxTerminateRequest: sandbox_id=1. */
 export function encodeSandboxTerminateRequest(request: { sandboxId: string }): Uint8Array {
-  return new ProtoWriter().string(1, request.sandboxId).finish();
+  const writer = new BinaryWriter();
+  writeString(writer, 1, request.sandboxId);
+  return writer.finish();
 }
 
 /** SandboxTerminateResponse: existing_result=1 (set when the sandbox had already finished). */
@@ -64,26 +62,21 @@ export function decodeSandboxTerminateResponse(bytes: Uint8Array): {
   existingResult: GenericResult | undefined;
 } {
   let existingResult: GenericResult | undefined;
-  readMessage(bytes, (reader, field, wireType) => {
-    if (field !== 1) return false;
-    existingResult = decodeGenericResult(reader.bytes(wireType));
-    return true;
-  });
+  readMessage(bytes, { 1: read.bytes((value) => (existingResult = decodeGenericResult(value))) });
   return { existingResult };
 }
 
 /** SandboxWaitRequest: sandbox_id=1, timeout=2 float (seconds; 0 = answer at once). */
 export function encodeSandboxWaitRequest(request: { sandboxId: string; timeoutSeconds: number }): Uint8Array {
-  return new ProtoWriter().string(1, request.sandboxId).float(2, request.timeoutSeconds).finish();
+  const writer = new BinaryWriter();
+  writeString(writer, 1, request.sandboxId);
+  writeFloat(writer, 2, request.timeoutSeconds);
+  return writer.finish();
 }
 
 /** SandboxWaitResponse: result=1 (absent while the sandbox runs). */
 export function decodeSandboxWaitResponse(bytes: Uint8Array): { result: GenericResult | undefined } {
   let result: GenericResult | undefined;
-  readMessage(bytes, (reader, field, wireType) => {
-    if (field !== 1) return false;
-    result = decodeGenericResult(reader.bytes(wireType));
-    return true;
-  });
+  readMessage(bytes, { 1: read.bytes((value) => (result = decodeGenericResult(value))) });
   return { result };
 }

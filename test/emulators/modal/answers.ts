@@ -1,5 +1,5 @@
 /** How the emulator's HTTP/1.1 answers are built: plain text, trailers-only gRPC errors, raw injected bodies. */
-import { ProtoWriter } from "../../../src/modal/protobuf/writer.ts";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import type { EmulatorResponse, Outcome } from "./emulator.ts";
 import type { FailRule } from "./state.ts";
 
@@ -32,13 +32,21 @@ export function rawAnswer(rule: FailRule, delayMs: number): EmulatorResponse {
 
 /** google.rpc.Status{ code=1, message=2, details=3 → Any{ type_url=1, value=2 → RPCRetryPolicy{ retry_after_secs=1 } } }. */
 function retryPolicyDetails(outcome: Extract<Outcome, { ok: false }>): string {
-  const policy = new ProtoWriter().float(1, outcome.retryAfterSeconds ?? 0).finish();
-  const status = new ProtoWriter()
-    .int32(1, outcome.code)
-    .string(2, outcome.message)
-    .message(3, (any) => any.string(1, "type.googleapis.com/modal.client.RPCRetryPolicy").bytes(2, policy))
-    .finish();
-  return btoa(Array.from(status, (byte) => String.fromCharCode(byte)).join(""));
+  const policy = new BinaryWriter();
+  if (outcome.retryAfterSeconds) policy.tag(1, WireType.Bit32).float(outcome.retryAfterSeconds);
+  const status = new BinaryWriter();
+  if (outcome.code !== 0) status.tag(1, WireType.Varint).int32(outcome.code);
+  if (outcome.message !== "") status.tag(2, WireType.LengthDelimited).string(outcome.message);
+  status
+    .tag(3, WireType.LengthDelimited)
+    .fork()
+    .tag(1, WireType.LengthDelimited)
+    .string("type.googleapis.com/modal.client.RPCRetryPolicy");
+  const policyBytes = policy.finish();
+  if (policyBytes.length > 0) status.tag(2, WireType.LengthDelimited).bytes(policyBytes);
+  status.join();
+  const bytes = status.finish();
+  return btoa(Array.from(bytes, (byte) => String.fromCharCode(byte)).join(""));
 }
 
 export function includesBytes(haystack: Uint8Array, needle: Uint8Array): boolean {

@@ -1,14 +1,13 @@
 /**
  * Schema-driven protobuf codec for the emulator and the conformance test (runtime-neutral: no node: imports).
- * It reuses the low-level reader/writer of src/modal/protobuf (tested on their own with hand-made bytes) but
- * none of our message code: field names and numbers come from ./schema.ts, transcribed from the SDK.
+ * It uses @bufbuild/protobuf's wire reader/writer but none of our message code: field names and numbers come
+ * from ./schema.ts, transcribed from the SDK.
  *
  * Decoded messages are JSON-safe: 64-bit integers become decimal strings, bytes and opaque messages hex strings.
  * A field that is not in the schema, or arrives with another wire type than the schema says, is kept under
  * `#<number>:<wire type>` so that a comparison shows it instead of dropping it.
  */
-import { ProtoReader } from "../../../src/modal/protobuf/reader.ts";
-import { ProtoWriter, WireType } from "../../../src/modal/protobuf/writer.ts";
+import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { type FieldSpec, MESSAGES, type MessageSpec, SCALARS } from "./schema.ts";
 
 export type Decoded = string | number | boolean | DecodedMessage | Decoded[];
@@ -35,6 +34,9 @@ function spec(type: string): MessageSpec {
   return message;
 }
 
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const reader = (bytes: Uint8Array) => new BinaryReader(bytes, (data) => utf8.decode(data));
+
 const hex = (bytes: Uint8Array) => Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 
 function wireTypeOf(type: string): number {
@@ -44,51 +46,52 @@ function wireTypeOf(type: string): number {
     case "uint32":
     case "int64":
     case "uint64":
-      return WireType.VARINT;
+      return WireType.Varint;
     case "double":
-      return WireType.I64;
+      return WireType.Bit64;
     case "float":
-      return WireType.I32;
+      return WireType.Bit32;
     default:
-      return WireType.LEN;
+      return WireType.LengthDelimited;
   }
 }
 
-function readScalar(reader: ProtoReader, type: string, wireType: number): Decoded {
+/** Reads a value whose wire type the caller has checked against the schema. */
+function readScalar(reader: BinaryReader, type: string): Decoded {
   switch (type) {
     case "string":
-      return reader.string(wireType);
+      return reader.string();
     case "bytes":
-      return hex(reader.bytes(wireType));
+      return hex(reader.bytes());
     case "bool":
-      return reader.bool(wireType);
+      return reader.bool();
     case "int32":
-      return reader.int32(wireType);
+      return reader.int32();
     case "uint32":
-      return reader.uint32(wireType);
+      return reader.uint32();
     case "int64":
-      return reader.int64(wireType).toString();
+      return reader.int64().toString();
     case "uint64":
-      return reader.uint64(wireType).toString();
+      return reader.uint64().toString();
     case "double":
-      return reader.double(wireType);
+      return reader.double();
     case "float":
-      return reader.float(wireType);
+      return reader.float();
     default:
-      return decodeMessage(type, reader.bytes(wireType));
+      return decodeMessage(type, reader.bytes());
   }
 }
 
-function readUnknown(reader: ProtoReader, field: number, wireType: number): Decoded {
+function readUnknown(reader: BinaryReader, field: number, wireType: WireType): Decoded {
   switch (wireType) {
-    case WireType.VARINT:
-      return reader.uint64(wireType).toString();
-    case WireType.I64:
-      return reader.double(wireType);
-    case WireType.LEN:
-      return hex(reader.bytes(wireType));
-    case WireType.I32:
-      return reader.float(wireType);
+    case WireType.Varint:
+      return reader.uint64().toString();
+    case WireType.Bit64:
+      return reader.double();
+    case WireType.LengthDelimited:
+      return hex(reader.bytes());
+    case WireType.Bit32:
+      return reader.float();
     default:
       reader.skip(wireType, field);
       return "(group)";
@@ -104,40 +107,41 @@ function push(message: DecodedMessage, key: string, value: Decoded): void {
 export function decodeMessage(type: string, bytes: Uint8Array): DecodedMessage {
   const fields = spec(type);
   const message: DecodedMessage = {};
-  const reader = new ProtoReader(bytes);
-  while (!reader.done) {
-    const { field, wireType } = reader.key();
+  const input = reader(bytes);
+  while (input.pos < input.len) {
+    const [field, wireType] = input.tag();
     const fieldSpec: FieldSpec | undefined = fields[field];
     const mapValue = fieldSpec?.[1].startsWith("map<") ? fieldSpec[1].slice(4, -1) : undefined;
     if (fieldSpec === undefined || wireType !== wireTypeOf(mapValue === undefined ? fieldSpec[1] : "map")) {
-      push(message, `#${field}:${wireType}`, readUnknown(reader, field, wireType));
+      push(message, `#${field}:${wireType}`, readUnknown(input, field, wireType));
       continue;
     }
     const [name, type, label] = fieldSpec;
     if (mapValue !== undefined) {
-      const entry = decodeMapEntry(reader.bytes(wireType), mapValue);
+      const entry = decodeMapEntry(input.bytes(), mapValue);
       const map = message[name];
       const target: DecodedMessage = typeof map === "object" && !Array.isArray(map) ? map : {};
       target[entry.key] = entry.value;
       message[name] = target;
     } else if (label === "repeated") {
-      push(message, name, readScalar(reader, type, wireType));
+      push(message, name, readScalar(input, type));
     } else {
-      message[name] = readScalar(reader, type, wireType);
+      message[name] = readScalar(input, type);
     }
   }
+  if (input.pos > input.len) throw new Error(`${type} ends in the middle of a field`);
   return message;
 }
 
 function decodeMapEntry(bytes: Uint8Array, valueType: string): { key: string; value: Decoded } {
-  const reader = new ProtoReader(bytes);
+  const input = reader(bytes);
   let key = "";
   let value: Decoded = defaultOf(valueType);
-  while (!reader.done) {
-    const { field, wireType } = reader.key();
-    if (field === 1) key = reader.string(wireType);
-    else if (field === 2) value = readScalar(reader, valueType, wireType);
-    else reader.skip(wireType, field);
+  while (input.pos < input.len) {
+    const [field, wireType] = input.tag();
+    if (field === 1 && wireType === WireType.LengthDelimited) key = input.string();
+    else if (field === 2 && wireType === wireTypeOf(valueType)) value = readScalar(input, valueType);
+    else input.skip(wireType, field);
   }
   return { key, value };
 }
@@ -152,12 +156,12 @@ function defaultOf(type: string): Decoded {
 // ---- encoding (the emulator's responses) ------------------------------------------------------------------------
 
 export function encodeMessage(type: string, message: EncodeMessage): Uint8Array {
-  const writer = new ProtoWriter();
+  const writer = new BinaryWriter();
   writeFields(writer, type, message);
   return writer.finish();
 }
 
-function writeFields(writer: ProtoWriter, type: string, message: EncodeMessage): void {
+function writeFields(writer: BinaryWriter, type: string, message: EncodeMessage): void {
   const fields = spec(type);
   const byName = new Map(
     Object.entries(fields).map(([number, field]) => [field[0], [Number(number), field] as const]),
@@ -170,10 +174,10 @@ function writeFields(writer: ProtoWriter, type: string, message: EncodeMessage):
     if (fieldType.startsWith("map<")) {
       const valueType = fieldType.slice(4, -1);
       for (const [key, entryValue] of Object.entries(asMessage(value))) {
-        writer.message(number, (entry) => {
-          entry.string(1, key);
-          writeValue(entry, 2, valueType, entryValue, false);
-        });
+        writer.tag(number, WireType.LengthDelimited).fork();
+        writeValue(writer, 1, "string", key, false);
+        writeValue(writer, 2, valueType, entryValue, false);
+        writer.join();
       }
     } else if (label === "repeated") {
       if (!Array.isArray(value)) throw new Error(`${type}.${name} must be an array`);
@@ -192,9 +196,9 @@ function asMessage(value: EncodeValue): EncodeMessage {
   return value;
 }
 
-/** `present`: write even the default value (repeated items, `optional` fields). */
+/** `present`: write even the default value (repeated items, `optional` fields); proto3 defaults are skipped. */
 function writeValue(
-  writer: ProtoWriter,
+  writer: BinaryWriter,
   field: number,
   type: string,
   value: EncodeValue,
@@ -203,36 +207,39 @@ function writeValue(
   switch (type) {
     case "string":
       if (typeof value !== "string") throw new Error(`field ${field} must be a string`);
-      if (present) writer.optionalString(field, value);
-      else writer.string(field, value);
+      if (present || value !== "") writer.tag(field, WireType.LengthDelimited).string(value);
       return;
     case "bytes":
       if (!(value instanceof Uint8Array)) throw new Error(`field ${field} must be bytes`);
-      writer.bytes(field, value);
+      if (value.length > 0) writer.tag(field, WireType.LengthDelimited).bytes(value);
       return;
     case "bool":
-      writer.bool(field, value === true);
+      if (value === true) writer.tag(field, WireType.Varint).bool(true);
       return;
     case "int32":
-      writer.int32(field, Number(value));
+      if (Number(value) !== 0) writer.tag(field, WireType.Varint).int32(Number(value));
       return;
     case "uint32":
-      if (present) writer.optionalUint32(field, Number(value));
-      else writer.uint32(field, Number(value));
+      if (present || Number(value) !== 0) writer.tag(field, WireType.Varint).uint32(Number(value));
       return;
     case "int64":
-      writer.int64(field, BigInt(typeof value === "bigint" || typeof value === "number" ? value : 0));
+    case "uint64": {
+      const big = BigInt(typeof value === "bigint" || typeof value === "number" ? value : 0);
+      if (big === 0n) return;
+      writer.tag(field, WireType.Varint);
+      if (type === "int64") writer.int64(big);
+      else writer.uint64(big);
       return;
-    case "uint64":
-      writer.uint64(field, BigInt(typeof value === "bigint" || typeof value === "number" ? value : 0));
-      return;
+    }
     case "double":
-      writer.double(field, Number(value));
+      if (Number(value) !== 0) writer.tag(field, WireType.Bit64).double(Number(value));
       return;
     case "float":
-      writer.float(field, Number(value));
+      if (Number(value) !== 0) writer.tag(field, WireType.Bit32).float(Number(value));
       return;
     default:
-      writer.message(field, (child) => writeFields(child, type, asMessage(value)));
+      writer.tag(field, WireType.LengthDelimited).fork();
+      writeFields(writer, type, asMessage(value));
+      writer.join();
   }
 }

@@ -4,7 +4,7 @@ import { describe, expect, inject, it } from "vitest";
 import { frameMessage, parseFrames } from "../../../src/modal/grpc/framing.ts";
 import { decodeAppGetOrCreateResponse } from "../../../src/modal/messages/app.ts";
 import { decodeImageGetOrCreateResponse } from "../../../src/modal/messages/image.ts";
-import { ProtoWriter } from "../../../src/modal/protobuf/writer.ts";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { modalEmulator } from "../../emulators/modal/control-client.ts";
 
 const HEADERS = {
@@ -43,7 +43,9 @@ async function call(
   };
 }
 
-const appRequest = (name: string) => new ProtoWriter().string(1, name).int32(3, 1).finish();
+const { LengthDelimited: LEN, Varint: VARINT } = WireType;
+const appRequest = (name: string) =>
+  new BinaryWriter().tag(1, LEN).string(name).tag(3, VARINT).int32(1).finish();
 
 describe("protocol", () => {
   it("answers a good call with 200, application/grpc and exactly one frame", async () => {
@@ -116,14 +118,22 @@ describe("authentication", () => {
 describe("state rules", () => {
   it("unknown app ids are NOT_FOUND; an app name is required", async () => {
     const { url } = namespace("apps");
-    expect((await call(url, "AppGetOrCreate", new ProtoWriter().int32(3, 1).finish())).grpcStatus).toBe("3");
-    const image = new ProtoWriter()
-      .message(2, (definition) => definition.repeatedString(6, ["FROM alpine"]))
-      .string(4, "ap-doesnotexist0000000000")
+    expect(
+      (await call(url, "AppGetOrCreate", new BinaryWriter().tag(3, VARINT).int32(1).finish())).grpcStatus,
+    ).toBe("3");
+    const image = new BinaryWriter()
+      .tag(2, LEN)
+      .fork()
+      .tag(6, LEN)
+      .string("FROM alpine")
+      .join()
+      .tag(4, LEN)
+      .string("ap-doesnotexist0000000000")
       .finish();
     expect((await call(url, "ImageGetOrCreate", image)).grpcStatus).toBe("5");
     expect(
-      (await call(url, "SandboxTerminateV2", new ProtoWriter().string(1, "sb-nope").finish())).grpcStatus,
+      (await call(url, "SandboxTerminateV2", new BinaryWriter().tag(1, LEN).string("sb-nope").finish()))
+        .grpcStatus,
     ).toBe("5");
   });
 
@@ -131,24 +141,46 @@ describe("state rules", () => {
     const emulator = namespace("images");
     const app = await call(emulator.url, "AppGetOrCreate", appRequest("a"));
     const { appId } = decodeAppGetOrCreateResponse(parseFrames(app.bytes)[0] ?? new Uint8Array());
-    const bad = new ProtoWriter()
-      .message(2, (definition) => definition.repeatedString(6, ["RUN echo"]))
-      .string(4, appId)
+    const bad = new BinaryWriter()
+      .tag(2, LEN)
+      .fork()
+      .tag(6, LEN)
+      .string("RUN echo")
+      .join()
+      .tag(4, LEN)
+      .string(appId)
       .finish();
     expect((await call(emulator.url, "ImageGetOrCreate", bad)).grpcStatus).toBe("3");
-    const good = new ProtoWriter()
-      .message(2, (definition) => definition.repeatedString(6, ["FROM alpine"]))
-      .string(4, appId)
+    const good = new BinaryWriter()
+      .tag(2, LEN)
+      .fork()
+      .tag(6, LEN)
+      .string("FROM alpine")
+      .join()
+      .tag(4, LEN)
+      .string(appId)
       .finish();
     const image = await call(emulator.url, "ImageGetOrCreate", good);
     const { imageId } = decodeImageGetOrCreateResponse(parseFrames(image.bytes)[0] ?? new Uint8Array());
-    const gpuSandbox = new ProtoWriter()
-      .string(1, appId)
-      .message(2, (sandbox) =>
-        sandbox
-          .string(3, imageId)
-          .message(5, (resources) => resources.message(4, (gpu) => gpu.uint32(2, 1).string(4, "A10G"))),
-      )
+    // SandboxCreateV2Request{ app_id=1, definition=2 → { image_id=3, resources=5 → { gpu_config=4 → { count=2, gpu_type=4 } } } }
+    const gpuSandbox = new BinaryWriter()
+      .tag(1, LEN)
+      .string(appId)
+      .tag(2, LEN)
+      .fork()
+      .tag(3, LEN)
+      .string(imageId)
+      .tag(5, LEN)
+      .fork()
+      .tag(4, LEN)
+      .fork()
+      .tag(2, VARINT)
+      .uint32(1)
+      .tag(4, LEN)
+      .string("A10G")
+      .join()
+      .join()
+      .join()
       .finish();
     const answer = await call(emulator.url, "SandboxCreateV2", gpuSandbox);
     expect(answer).toMatchObject({ grpcStatus: "3", grpcMessage: "GPUs are not supported by V2 Sandboxes" });

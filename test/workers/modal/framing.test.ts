@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { PermanentError, RetryableError, UpstreamError } from "../../../src/errors.ts";
 import { type FetchLike, grpcExchange } from "../../../src/modal/grpc/exchange.ts";
 import { FramingError, frameMessage, parseFrames } from "../../../src/modal/grpc/framing.ts";
-import { ProtoWriter } from "../../../src/modal/protobuf/writer.ts";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 
 const GRPC = { "content-type": "application/grpc" };
 
@@ -83,7 +83,7 @@ describe("framing", () => {
 
 describe("exchange: success", () => {
   it("returns the one message of a unary answer (grpc-status in a trailer we cannot see)", async () => {
-    const message = new ProtoWriter().string(1, "ap-1").finish();
+    const message = new BinaryWriter().tag(1, WireType.LengthDelimited).string("ap-1").finish();
     expect(await exchange(answer(200, GRPC, frameMessage(message)))).toEqual([message]);
   });
 
@@ -134,10 +134,17 @@ describe("exchange: every failure is typed and names the method", () => {
   });
 
   it("a retry delay in grpc-status-details-bin becomes retryAfterSeconds", async () => {
-    const policy = new ProtoWriter().float(1, 2.5).finish();
-    const status = new ProtoWriter()
-      .int32(1, 8)
-      .message(3, (any) => any.string(1, "type.googleapis.com/modal.client.RPCRetryPolicy").bytes(2, policy))
+    const policy = new BinaryWriter().tag(1, WireType.Bit32).float(2.5).finish();
+    const status = new BinaryWriter()
+      .tag(1, WireType.Varint)
+      .int32(8)
+      .tag(3, WireType.LengthDelimited)
+      .fork()
+      .tag(1, WireType.LengthDelimited)
+      .string("type.googleapis.com/modal.client.RPCRetryPolicy")
+      .tag(2, WireType.LengthDelimited)
+      .bytes(policy)
+      .join()
       .finish();
     const details = btoa(String.fromCharCode(...status)).replace(/=+$/, "");
     const error = await failure(
