@@ -2,6 +2,8 @@
  * One JSON object per line. Keys that name a secret are redacted, and so is any string that contains a
  * registered secret value — a second net under the rule that secrets are never passed to a logger at all.
  */
+import { REDACTED, redactor } from "./redact.ts";
+
 export type LogValue = string | number | boolean | null | undefined | readonly string[];
 export type LogFields = Readonly<Record<string, LogValue>>;
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -21,13 +23,11 @@ export interface LoggerOptions {
   sink?: LogSink | undefined;
   now?: () => number;
   fields?: LogFields;
-  /** Secret values to scrub from every line (short values are ignored: they would redact ordinary words). */
+  /** Secret values to scrub from every line (short values are ignored: redact.ts). */
   secrets?: readonly (string | undefined)[];
 }
 
 const SECRET_KEY = /token|secret|password|passwd|jit_?config|authorization|private_?key|signature|cookie/i;
-const REDACTED = "[redacted]";
-const MIN_SECRET_LENGTH = 6;
 
 export const consoleSink: LogSink = (level, line) => {
   if (level === "error") console.error(line);
@@ -38,14 +38,7 @@ export const consoleSink: LogSink = (level, line) => {
 export function createLogger(options: LoggerOptions = {}): Logger {
   const sink = options.sink ?? consoleSink;
   const now = options.now ?? Date.now;
-  const secrets = (options.secrets ?? []).filter(
-    (value): value is string => typeof value === "string" && value.length >= MIN_SECRET_LENGTH,
-  );
-  const scrub = (value: string): string =>
-    secrets.reduce(
-      (text, secret) => (text.includes(secret) ? text.split(secret).join(REDACTED) : text),
-      value,
-    );
+  const scrub = redactor(options.secrets ?? []);
 
   const make = (base: LogFields): Logger => {
     const write = (level: LogLevel, message: string, fields: LogFields = {}) => {

@@ -4,7 +4,7 @@
  * that no message carries one — because /healthz answers anyone who asks.
  */
 import { type Config, describeProblems, secretValues } from "../config.ts";
-import { redactor } from "../modal/grpc/errors.ts";
+import { redactor } from "../redact.ts";
 import { type CheckDeps, type CheckReport, type CheckResult, failed, messageOf, passed } from "./check.ts";
 import { checkGitHub } from "./github.ts";
 import { checkModal } from "./modal.ts";

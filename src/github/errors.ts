@@ -18,6 +18,7 @@
  * | other 4xx                                             | permanent | `bad_request`     | —                     |
  */
 import { PermanentError, RetryableError, type UpstreamError } from "../errors.ts";
+import { retryAfterSeconds } from "../net/retry-after.ts";
 
 /** GitHub's advice for secondary rate limits without `retry-after`: wait at least a minute. */
 const DEFAULT_RATE_LIMIT_WAIT_SECONDS = 60;
@@ -72,14 +73,6 @@ function quotedMessage(data: unknown): string {
   if (typeof message !== "string" || message.trim() === "") return "";
   const line = message.replace(/\s+/g, " ").trim();
   return line.length > MAX_QUOTED_MESSAGE ? `${line.slice(0, MAX_QUOTED_MESSAGE)}…` : line;
-}
-
-/** `retry-after` is seconds or an HTTP date. */
-function retryAfterSeconds(value: string | undefined, now: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim());
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
 }
 
 function rateLimitWait(failure: HttpFailure, now: number): number | undefined {

@@ -6,6 +6,7 @@
 import { request as octokitRequest } from "@octokit/request";
 import { RetryableError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { DeadlineExceededError, withDeadline } from "../net/deadline.ts";
 import { type FailureContext, httpFailure, toGitHubError } from "./errors.ts";
 import { budgetOf, failureSignal, type RateLimitSignal } from "./rate-limit.ts";
 
@@ -88,23 +89,18 @@ export function createTransport(options: TransportOptions): Transport {
     async send(spec, call) {
       const { authorization, credential: _credential, ...context } = spec;
       const credential = credentialKey(spec.credential);
-      const controller = new AbortController();
       const started = options.now();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      let timedOut = false;
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          timedOut = true;
-          controller.abort();
-          reject(new Error("timeout"));
-        }, options.timeoutMs);
-      });
-      const request = base.defaults({
-        headers: authorization === undefined ? {} : { authorization },
-        request: { signal: controller.signal },
-      });
       try {
-        const result = await Promise.race([call(request), deadline]);
+        const result = await withDeadline(
+          (abort) =>
+            call(
+              base.defaults({
+                headers: authorization === undefined ? {} : { authorization },
+                request: { signal: abort },
+              }),
+            ),
+          { timeoutMs: options.timeoutMs },
+        );
         const budget = budgetOf(result.headers);
         if (budget !== undefined) signal({ credential, operation: spec.operation, ...budget });
         options.logger.debug("github call", {
@@ -115,6 +111,7 @@ export function createTransport(options: TransportOptions): Transport {
         });
         return result;
       } catch (error) {
+        const timedOut = error instanceof DeadlineExceededError;
         const mapped = timedOut
           ? new RetryableError(
               `GitHub ${spec.operation} (${spec.subject}) did not answer within ${options.timeoutMs} ms`,
@@ -139,8 +136,6 @@ export function createTransport(options: TransportOptions): Transport {
           durationMs: options.now() - started,
         });
         throw mapped;
-      } finally {
-        if (timer !== undefined) clearTimeout(timer);
       }
     },
   };

@@ -5,11 +5,8 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { secretValues } from "../config.ts";
+import { redactor } from "../redact.ts";
 import type { AppEnv } from "./context.ts";
-
-const REDACTED = "[redacted]";
-/** Shorter values would redact ordinary words (the logger draws the same line). */
-const MIN_SECRET_LENGTH = 6;
 
 function escapeHtml(text: string): string {
   return text
@@ -20,16 +17,10 @@ function escapeHtml(text: string): string {
     .replace(/'/g, "&#39;");
 }
 
+const forms = (secret: string) => [JSON.stringify(secret).slice(1, -1), escapeHtml(secret)];
+
 export function scrubText(text: string, secrets: readonly string[]): string {
-  let out = text;
-  // Longest first: a secret that contains another is replaced whole, not around the shorter one.
-  for (const secret of [...secrets].sort((x, y) => y.length - x.length)) {
-    if (secret.length < MIN_SECRET_LENGTH) continue;
-    for (const form of new Set([secret, JSON.stringify(secret).slice(1, -1), escapeHtml(secret)])) {
-      if (out.includes(form)) out = out.split(form).join(REDACTED);
-    }
-  }
-  return out;
+  return redactor(secrets, { forms })(text);
 }
 
 export const scrubSecrets: MiddlewareHandler<AppEnv> = async (c, next) => {

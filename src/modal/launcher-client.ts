@@ -16,6 +16,7 @@
 import * as z from "zod/mini";
 import type { UpstreamError } from "../errors.ts";
 import type { LogFields, Logger } from "../log.ts";
+import { DeadlineExceededError, withDeadline } from "../net/deadline.ts";
 import { errorFromAnswer, launcherError, URL_HINT } from "./launcher-errors.ts";
 import { createLauncherSigner } from "./launcher-signature.ts";
 import type { SandboxProvider, SandboxSummary } from "./provider.ts";
@@ -98,28 +99,27 @@ export function createLauncherClient(options: LauncherClientOptions): SandboxPro
       return error;
     };
 
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, timeoutMs);
     let response: Response;
     let text: string;
     try {
-      // `manual`: a redirect means a wrong URL, and following it would re-send the request elsewhere.
-      response = await options.fetch(`${base}/${route}`, {
-        method: "POST",
-        headers,
-        body,
-        signal: controller.signal,
-        redirect: "manual",
-      });
-      // The deadline covers the body too.
-      text = await response.text();
+      ({ response, text } = await withDeadline(
+        async (signal) => {
+          // `manual`: a redirect means a wrong URL, and following it would re-send the request elsewhere.
+          const answer = await options.fetch(`${base}/${route}`, {
+            method: "POST",
+            headers,
+            body,
+            signal,
+            redirect: "manual",
+          });
+          // The deadline covers the body too.
+          return { response: answer, text: await answer.text() };
+        },
+        { timeoutMs },
+      ));
     } catch (error) {
       throw fail(
-        timedOut
+        error instanceof DeadlineExceededError
           ? launcherError({
               operation: route,
               reason: "timeout",
@@ -135,12 +135,10 @@ export function createLauncherClient(options: LauncherClientOptions): SandboxPro
               cause: error,
             }),
       );
-    } finally {
-      clearTimeout(timer);
     }
 
     const status = response.status;
-    if (status !== 200) throw fail(errorFromAnswer(route, response, text));
+    if (status !== 200) throw fail(errorFromAnswer(route, response, text, now()));
     const contentType = response.headers.get("content-type") ?? "";
     if (!/^application\/json\b/i.test(contentType)) {
       throw fail(

@@ -8,6 +8,7 @@
  * proxy refusing the proxy token (401, plain text), a gateway error page, a wrong URL.
  */
 import { PermanentError, RetryableError, type UpstreamError } from "../errors.ts";
+import { retryAfterSeconds as retryAfter } from "../net/retry-after.ts";
 
 export const URL_HINT = "is MODAL_LAUNCHER_URL the URL that `modal deploy modal/launcher.py` printed?";
 const SECRET_HINT = "LAUNCHER_SECRET must equal LAUNCHER_SECRET in the launcher's Modal secret";
@@ -83,12 +84,6 @@ export function launcherError(failure: LauncherFailure): UpstreamError {
   return failure.retryable ? new RetryableError(message, details) : new PermanentError(message, details);
 }
 
-/** `Retry-After` in seconds (the HTTP-date form is not used by Modal and is ignored). */
-function retryAfter(headers: Headers): number | undefined {
-  const value = headers.get("retry-after")?.trim();
-  return value !== undefined && /^\d{1,6}$/.test(value) ? Number(value) : undefined;
-}
-
 const REASON = /^[a-z][a-z_]{0,39}$/;
 const FIELD = /^(?:[A-Za-z_][A-Za-z0-9_]{0,63}|\(unknown\))$/;
 
@@ -112,9 +107,14 @@ function launcherBody(headers: Headers, text: string): { reason: string; field?:
 const retryableStatus = (status: number) => status === 408 || status === 429 || status >= 500;
 
 /** A non-200 answer. */
-export function errorFromAnswer(operation: string, response: Response, text: string): UpstreamError {
+export function errorFromAnswer(
+  operation: string,
+  response: Response,
+  text: string,
+  now: number,
+): UpstreamError {
   const status = response.status;
-  const retryAfterSeconds = retryAfter(response.headers);
+  const retryAfterSeconds = retryAfter(response.headers.get("retry-after"), now);
   const common = { operation, status, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) };
   const body = launcherBody(response.headers, text);
   if (body !== undefined) {

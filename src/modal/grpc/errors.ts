@@ -48,12 +48,5 @@ export function modalFailure(operation: string, details: FailureDetails): Upstre
   return retryable ? new RetryableError(message, init) : new PermanentError(message, init);
 }
 
-/** Builds a redactor that replaces every given value (at least 4 characters long) with `[redacted]`. */
-export function redactor(values: readonly string[]): (text: string) => string {
-  const secrets = values.filter((value) => value.length >= 4).sort((a, b) => b.length - a.length);
-  return (text) =>
-    secrets.reduce(
-      (result, secret) => (result.includes(secret) ? result.split(secret).join("[redacted]") : result),
-      text,
-    );
-}
+/** The one redactor (src/redact.ts), re-exported for the gRPC client. */
+export { redactor } from "../../redact.ts";

@@ -9,6 +9,8 @@
  * retryable UNKNOWN for unary calls, never as success.
  */
 import type { UpstreamError } from "../../errors.ts";
+import { DeadlineExceededError, withDeadline } from "../../net/deadline.ts";
+import { retryAfterSeconds as retryAfterHeader } from "../../net/retry-after.ts";
 import { modalFailure } from "./errors.ts";
 import { FramingError, frameMessage, parseFrames } from "./framing.ts";
 import { decodeGrpcMessage, GrpcCode, grpcCodeForHttpStatus, retryAfterFromStatusDetails } from "./status.ts";
@@ -35,31 +37,28 @@ export interface Exchange {
   stream: boolean;
   redact: (text: string) => string;
   signal?: AbortSignal;
+  /** The clock an HTTP-date `Retry-After` is read against; `Date.now` unless a test fixes it. */
+  now?: () => number;
 }
 
 export async function grpcExchange(fetch: FetchLike, call: Exchange): Promise<Uint8Array[]> {
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, call.timeoutMs);
-  const onCallerAbort = () => controller.abort();
-  call.signal?.addEventListener("abort", onCallerAbort);
-
-  let response: Response;
-  let body: Uint8Array;
+  let answer: { response: Response; body: Uint8Array };
   try {
-    response = await fetch(call.url, {
-      method: "POST",
-      headers: call.headers,
-      body: frameMessage(call.message),
-      signal: controller.signal,
-    });
-    // The deadline covers the body too: a server that stalls mid-stream is as dead as one that never answers.
-    body = new Uint8Array(await response.arrayBuffer());
+    answer = await withDeadline(
+      async (signal) => {
+        const response = await fetch(call.url, {
+          method: "POST",
+          headers: call.headers,
+          body: frameMessage(call.message),
+          signal,
+        });
+        // The deadline covers the body too: a server that stalls mid-stream is as dead as one that never answers.
+        return { response, body: new Uint8Array(await response.arrayBuffer()) };
+      },
+      { timeoutMs: call.timeoutMs, ...(call.signal === undefined ? {} : { signal: call.signal }) },
+    );
   } catch (error) {
-    if (timedOut) {
+    if (error instanceof DeadlineExceededError) {
       throw modalFailure(call.method, {
         code: GrpcCode.DEADLINE_EXCEEDED,
         reason: "timeout",
@@ -76,17 +75,15 @@ export async function grpcExchange(fetch: FetchLike, call: Exchange): Promise<Ui
       detail: call.redact(error instanceof Error ? error.message : String(error)),
       cause: error,
     });
-  } finally {
-    clearTimeout(timer);
-    call.signal?.removeEventListener("abort", onCallerAbort);
   }
-  return interpret(call, response, body);
+  return interpret(call, answer.response, answer.body);
 }
 
 function interpret(call: Exchange, response: Response, body: Uint8Array): Uint8Array[] {
   const headers = response.headers;
   const retryAfterSeconds =
-    retryAfterFromStatusDetails(headers.get("grpc-status-details-bin")) ?? retryAfterHeader(headers);
+    retryAfterFromStatusDetails(headers.get("grpc-status-details-bin")) ??
+    retryAfterHeader(headers.get("retry-after"), (call.now ?? Date.now)());
   const grpcStatus = headers.get("grpc-status");
 
   if (grpcStatus !== null && grpcStatus !== "0") {
@@ -180,11 +177,4 @@ function framingFailure(method: string, error: unknown): UpstreamError {
         retryable: false,
       });
   }
-}
-
-/** `Retry-After` in seconds (the HTTP-date form is rare from load balancers and ignored). */
-function retryAfterHeader(headers: Headers): number | undefined {
-  const value = headers.get("retry-after");
-  if (value === null || !/^\d{1,6}$/.test(value.trim())) return undefined;
-  return Number(value.trim());
 }
