@@ -6,13 +6,7 @@ import { PermanentError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Send } from "./credentials.ts";
 import { collectPages } from "./pages.ts";
-import {
-  JitConfigSchema,
-  parseResponse,
-  type Runner,
-  RunnerListSchema,
-  toRunner,
-} from "./schemas.ts";
+import { JitConfigSchema, parseResponse, type Runner, RunnerListSchema, toRunner } from "./schemas.ts";
 import { describeScope, type RunnerScope } from "./scope.ts";
 import type { OctokitRequest } from "./transport.ts";
 

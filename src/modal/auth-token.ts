@@ -11,8 +11,6 @@ export interface AuthTokenCache {
   get(): Promise<string>;
   /** Forget the token (Modal rejected it), so the next call fetches a fresh one. */
   invalidate(token: string): void;
-  /** The cached token, if any, without fetching. */
-  peek(): string | undefined;
 }
 
 /** Refresh this long before `exp`, so a token never expires between our check and Modal's. */
@@ -52,7 +50,6 @@ export function createAuthTokenCache(options: {
         refreshAt = 0;
       }
     },
-    peek: () => token,
   };
 }
 

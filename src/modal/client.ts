@@ -12,7 +12,6 @@ import type { FetchLike } from "./grpc/exchange.ts";
 import { GrpcCode } from "./grpc/status.ts";
 import { createImageBuilder } from "./image-build.ts";
 import { decodeAppGetOrCreateResponse, encodeAppGetOrCreateRequest } from "./messages/app.ts";
-import { GenericStatus } from "./messages/common.ts";
 import {
   decodeSandboxCreateResponse,
   decodeSecretGetOrCreateResponse,
@@ -23,16 +22,35 @@ import {
 import {
   decodeSandboxListResponse,
   decodeSandboxTerminateResponse,
-  decodeSandboxWaitResponse,
   encodeSandboxListRequest,
   encodeSandboxTerminateRequest,
-  encodeSandboxWaitRequest,
   type SandboxInfo,
 } from "./messages/sandbox-lifecycle.ts";
 import type { RunnerSandboxSpec, SandboxProvider, SandboxSummary, StartedSandbox } from "./provider.ts";
 import { AppResponse, SandboxCreated, SandboxList, SecretResponse } from "./responses.ts";
 import { createRpc, DEFAULT_RETRY, type RetryPolicy } from "./rpc.ts";
 import { toSandboxDefinition } from "./runner-spec.ts";
+
+export interface ModalClientOptions {
+  serverUrl: string;
+  tokenId: string;
+  tokenSecret: string;
+  fetch: FetchLike;
+  now?: () => number;
+  /** Modal environment for apps, images and secrets; unset means the workspace default. */
+  environment?: string;
+  /** Deadline of one HTTP attempt (long polls get their own). */
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  /** How long `ensureImage` follows a build before leaving it to a later retry. */
+  imageBuildTimeoutMs?: number;
+  imageBuilderVersion?: string;
+  clientVersion?: string;
+  libmodalVersion?: string;
+  logger?: Logger;
+  sleep?: (ms: number) => Promise<void>;
+  randomId?: () => string;
+}
 
 export interface ModalClientOptions {
   serverUrl: string;
@@ -69,28 +87,12 @@ export type SandboxOutcome =
 export interface ModalClient extends SandboxProvider {
   /** AuthTokenGet, unless a token is cached: proves MODAL_TOKEN_ID / MODAL_TOKEN_SECRET and nothing more. */
   authenticate(): Promise<void>;
-  /** The sandbox's outcome once it has finished, `undefined` while it runs (SandboxWait / SandboxWaitV2). */
-  wait(
-    sandboxId: string,
-    timeoutSeconds?: number,
-  ): Promise<{ outcome: SandboxOutcome; exitCode: number } | undefined>;
 }
 
 /** Enough pages for thousands of sandboxes; a server that keeps paging beyond that is misbehaving. */
 const MAX_LIST_PAGES = 50;
 /** SDK `isV1SandboxId`: V1 ids are `sb-` and 22 base62 characters; everything else is V2 (and uses the V2 calls). */
 const V1_SANDBOX_ID = /^sb-[0-9A-Za-z]{22}$/;
-
-const OUTCOMES: Record<number, SandboxOutcome> = {
-  [GenericStatus.SUCCESS]: "success",
-  [GenericStatus.FAILURE]: "failure",
-  [GenericStatus.TERMINATED]: "terminated",
-  [GenericStatus.TIMEOUT]: "timeout",
-  [GenericStatus.INIT_FAILURE]: "init_failure",
-  [GenericStatus.INTERNAL_FAILURE]: "internal_failure",
-  [GenericStatus.IDLE_TIMEOUT]: "idle_timeout",
-  [GenericStatus.MEMORY_MANAGER_EVICTION]: "evicted",
-};
 
 export function createModalClient(options: ModalClientOptions): ModalClient {
   const now = options.now ?? Date.now;
@@ -277,19 +279,6 @@ export function createModalClient(options: ModalClientOptions): ModalClient {
         if (error instanceof UpstreamError && error.grpcCode === GrpcCode.NOT_FOUND) return;
         throw error;
       }
-    },
-
-    async wait(sandboxId, timeoutSeconds = 0) {
-      const method = V1_SANDBOX_ID.test(sandboxId) ? "SandboxWait" : "SandboxWaitV2";
-      const { result } = await rpc.unary(
-        method,
-        encodeSandboxWaitRequest({ sandboxId, timeoutSeconds }),
-        decodeSandboxWaitResponse,
-        undefined,
-        { timeoutMs: (timeoutSeconds + 15) * 1000 },
-      );
-      if (result === undefined || result.status === GenericStatus.UNSPECIFIED) return undefined;
-      return { outcome: OUTCOMES[result.status] ?? "unknown", exitCode: result.exitcode };
     },
   };
 }

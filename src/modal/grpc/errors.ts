@@ -47,6 +47,3 @@ export function modalFailure(operation: string, details: FailureDetails): Upstre
   };
   return retryable ? new RetryableError(message, init) : new PermanentError(message, init);
 }
-
-/** The one redactor (src/redact.ts), re-exported for the gRPC client. */
-export { redactor } from "../../redact.ts";

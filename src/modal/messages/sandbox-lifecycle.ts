@@ -1,6 +1,6 @@
-/** After creation: list (by app and tags), terminate, and wait (poll for a result). V1 and V2 share messages. */
+/** After creation: list (by app and tags), and terminate. V1 and V2 share messages. */
 import { decodeGenericResult, decodeTag, type GenericResult, writeTags } from "./common.ts";
-import { BinaryWriter, read, readMessage, writeDouble, writeFloat, writeString } from "./wire.ts";
+import { BinaryWriter, read, readMessage, writeDouble, writeString } from "./wire.ts";
 
 /**
  * SandboxListRequest: app_id=1, before_timestamp=2 double (page cursor: created_at of the last item seen),
@@ -64,19 +64,4 @@ export function decodeSandboxTerminateResponse(bytes: Uint8Array): {
   let existingResult: GenericResult | undefined;
   readMessage(bytes, { 1: read.bytes((value) => (existingResult = decodeGenericResult(value))) });
   return { existingResult };
-}
-
-/** SandboxWaitRequest: sandbox_id=1, timeout=2 float (seconds; 0 = answer at once). */
-export function encodeSandboxWaitRequest(request: { sandboxId: string; timeoutSeconds: number }): Uint8Array {
-  const writer = new BinaryWriter();
-  writeString(writer, 1, request.sandboxId);
-  writeFloat(writer, 2, request.timeoutSeconds);
-  return writer.finish();
-}
-
-/** SandboxWaitResponse: result=1 (absent while the sandbox runs). */
-export function decodeSandboxWaitResponse(bytes: Uint8Array): { result: GenericResult | undefined } {
-  let result: GenericResult | undefined;
-  readMessage(bytes, { 1: read.bytes((value) => (result = decodeGenericResult(value))) });
-  return { result };
 }

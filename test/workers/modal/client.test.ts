@@ -344,21 +344,4 @@ describe("listRunners / terminate / wait", () => {
     ]);
     expect((await emulator.sandboxes()).map((sandbox) => sandbox.result?.status)).toEqual([3, 3]);
   });
-
-  it("waits: undefined while running, the outcome once finished", async () => {
-    const { client, emulator, appId, imageId } = await ready("wait");
-    const cpu = await client.startRunner(spec(appId, imageId));
-    const gpu = await client.startRunner(spec(appId, imageId, { name: "gpu", gpu: "A10G" }));
-    expect(await client.wait(cpu.sandboxId)).toBeUndefined();
-    await emulator.finish(cpu.sandboxId, 1, 0);
-    expect(await client.wait(cpu.sandboxId)).toEqual({ outcome: "success", exitCode: 0 });
-    await client.terminate(gpu.sandboxId);
-    expect(await client.wait(gpu.sandboxId, 1)).toEqual({ outcome: "terminated", exitCode: 137 });
-    const waits = await emulator.calls();
-    expect(waits.filter((call) => call.method.startsWith("SandboxWait")).map((call) => call.method)).toEqual([
-      "SandboxWaitV2",
-      "SandboxWaitV2",
-      "SandboxWait",
-    ]);
-  });
 });
