@@ -1,18 +1,24 @@
 /**
  * The whole product in workerd: signed delivery → webhook → the real local Queue → consumer → ledger → GitHub
  * and Modal (or launcher) emulators. Runs once per SandboxProvider adapter (vitest.config.ts projects); the tests
- * share the project's emulator namespace and keep apart by repository and job id.
+ * share the project's emulator namespace and keep apart by repository and job id. The duplicates test hands its copies
+ * to the Worker's queue handler itself (`createMessageBatch`), to read how each one was settled.
  */
-import { describe, expect, it } from "vitest";
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import worker from "../../../src/index.ts";
 import {
   deliverLifecycle,
   deliverQueued,
   github,
+  ledgerRecord,
   sandboxes,
   settle,
   uniqueRepository,
   waitForState,
 } from "../../support/dispatch.ts";
+import { queuedMessage } from "../../support/lifecycle.ts";
 import { runnerIdInJitConfig } from "../../support/sandbox-backend.ts";
 import { uniqueJobId } from "../../support/webhook.ts";
 
@@ -26,6 +32,17 @@ async function jitCalls(repository: string) {
 
 async function sandboxesNamed(runnerName: string) {
   return (await sandboxes().sandboxes()).filter((sandbox) => sandbox.name === runnerName);
+}
+
+/** One invocation of the Worker's queue consumer, as the Queue makes it, with these copies of a message; what it settled. */
+async function consume(bodies: unknown[], attempts = 1) {
+  const batch = createMessageBatch(
+    "actions-on-modal-jobs",
+    bodies.map((body) => ({ id: crypto.randomUUID(), timestamp: new Date(), attempts, body })),
+  );
+  const ctx = createExecutionContext();
+  await worker.queue(batch, env, ctx);
+  return getQueueResult(batch, ctx);
 }
 
 /** The invariant: one registered runner under the name, one sandbox, and the sandbox holds that runner's JIT config. */
@@ -78,18 +95,52 @@ describe("one queued job", () => {
 });
 
 describe("duplicates", () => {
-  it("ten concurrent copies of one delivery still make one runner and one sandbox", async () => {
+  it("ten copies of one delivery, two consumers racing for the job: one dispatches, nine wait out its lease, then are acknowledged", async () => {
     const repository = uniqueRepository();
-    const deliveryId = crypto.randomUUID();
-    const first = await deliverQueued({ repository, deliveryId });
-    await Promise.all(
-      Array.from({ length: 9 }, () => deliverQueued({ repository, deliveryId, jobId: first.jobId })),
-    );
-    await waitForState(repository, first.jobId, ["started"]);
-    await settle(3000);
+    const message = queuedMessage(repository);
+    const runnerName = `modal-${message.job.id}-1`;
+    // The first invocation of the Worker's consumer takes one copy and claims the job; its request for the runner's
+    // registration waits until let go, so it holds the lease (the job "dispatching") while a second invocation takes
+    // the other nine. (The Worker runs in this isolate: its calls go through this fetch.)
+    let letGo = () => {};
+    const held = new Promise<void>((resolve) => {
+      letGo = resolve;
+    });
+    const realFetch = globalThis.fetch;
+    const hold = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (url.includes(`/repos/${repository}/actions/runners/generate-jitconfig`)) await held;
+      return realFetch(input, init);
+    });
+    try {
+      const first = consume([message]);
+      await waitForState(repository, message.job.id, ["dispatching"]);
+      const second = await consume(Array(9).fill(message));
+      // None of the nine is dispatched nor dropped: each is retried, to come back once the lease can have ended.
+      expect(second.explicitAcks).toEqual([]);
+      expect(second.retryMessages).toHaveLength(9);
+      // Held off by the lease, which the first consumer still holds: one attempt, nothing registered yet.
+      const during = await ledgerRecord(message.job.owner, message.job.id);
+      expect(during).toMatchObject({ state: "dispatching", attempts: 1 });
+      expect(during?.leaseUntil).toBeGreaterThan(Date.now());
+      letGo();
+      expect((await first).explicitAcks).toHaveLength(1);
+    } finally {
+      letGo();
+      hold.mockRestore();
+    }
+    expect(await waitForState(repository, message.job.id, ["started"])).toMatchObject({ attempts: 1 });
+    // The queue brings the nine back: the job has its runner now, so each is acknowledged.
+    const again = await consume(Array(9).fill(message), 2);
+    expect(again.retryMessages).toEqual([]);
+    expect(again.explicitAcks).toHaveLength(9);
+    expect(await ledgerRecord(message.job.owner, message.job.id)).toMatchObject({
+      state: "started",
+      attempts: 1,
+    });
     expect(await jitCalls(repository)).toHaveLength(1);
-    expect(await sandboxes().startCalls(`modal-${first.jobId}-1`)).toHaveLength(1);
-    await expectOneRunnerOneSandbox(`modal-${first.jobId}-1`);
+    expect(await sandboxes().startCalls(runnerName)).toHaveLength(1);
+    await expectOneRunnerOneSandbox(runnerName);
   });
 
   it("queued → waiting → queued (two deliveries, one job) makes one runner and one sandbox", async () => {
