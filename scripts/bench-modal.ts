@@ -8,9 +8,9 @@
  *
  * Figures are from this machine and noisy; read them as orders of magnitude.
  */
-import { createModalClient } from "../src/modal/client.ts";
-import type { FetchLike } from "../src/modal/grpc/exchange.ts";
-import { frameMessage, parseFrames } from "../src/modal/grpc/framing.ts";
+import { createModalClient } from "../src/sandboxes/direct/client.ts";
+import type { FetchLike } from "../src/sandboxes/direct/grpc/exchange.ts";
+import { frameMessage, parseFrames } from "../src/sandboxes/direct/grpc/framing.ts";
 import {
   decodeSandboxCreateResponse,
   decodeSecretGetOrCreateResponse,
@@ -18,9 +18,9 @@ import {
   encodeSandboxCreateV2Request,
   encodeSecretGetOrCreateRequest,
   type SandboxDefinition,
-} from "../src/modal/messages/sandbox-create.ts";
-import type { RunnerSandboxSpec } from "../src/modal/provider.ts";
-import { SandboxCreated, SecretResponse } from "../src/modal/responses.ts";
+} from "../src/sandboxes/direct/messages/sandbox-create.ts";
+import type { RunnerSandboxSpec } from "../src/sandboxes/provider.ts";
+import { SandboxCreated, SecretResponse } from "../src/sandboxes/direct/responses.ts";
 import { encodeMessage } from "../test/emulators/modal/codec.ts";
 import { modalEmulator } from "../test/emulators/modal/control-client.ts";
 import { startModalEmulator } from "../test/emulators/modal/server.ts";

@@ -21,7 +21,7 @@ import type { GitHubBudget } from "../ledger/github-budget.ts";
 import type { JobLedger } from "../ledger/job-ledger.ts";
 import type { CacheEntry, ParkInput, WaitReason } from "../ledger/types.ts";
 import { errorFields, type Logger } from "../log.ts";
-import type { RunnerSandboxSpec, SandboxProvider, StartedSandbox } from "../modal/provider.ts";
+import type { RunnerSandboxSpec, SandboxProvider, StartedSandbox } from "../sandboxes/provider.ts";
 import { retireRunner } from "../reconcile/retire.ts";
 import { cacheKeys, type IsolateCache } from "./isolate-cache.ts";
 import { sizeJob } from "../jobs/sizing.ts";

@@ -6,9 +6,9 @@ import type { DispatchConfig } from "../config.ts";
 import type { GitHubClient, RateLimitSignal } from "../github/client.ts";
 import { createGitHubClientFromConfig } from "../github/from-config.ts";
 import type { Logger } from "../log.ts";
-import { createModalClient } from "../modal/client.ts";
-import { createLauncherClient } from "../modal/launcher-client.ts";
-import type { SandboxProvider } from "../modal/provider.ts";
+import { createModalClient } from "../sandboxes/direct/client.ts";
+import { createLauncherClient } from "../sandboxes/launcher/client.ts";
+import type { SandboxProvider } from "../sandboxes/provider.ts";
 
 export interface Services {
   github: GitHubClient;

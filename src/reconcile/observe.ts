@@ -8,7 +8,7 @@ import { type RunnerScope, runnerScopeForRepository } from "../github/scope.ts";
 import { queuedJobOf, type LedgerStore } from "../ledger/store.ts";
 import type { RunnerRecord } from "../ledger/types.ts";
 import { errorFields, type Logger } from "../log.ts";
-import type { SandboxProvider, SandboxSummary } from "../modal/provider.ts";
+import type { SandboxProvider, SandboxSummary } from "../sandboxes/provider.ts";
 import { NEW_SANDBOX_GRACE_MS } from "./orphans.ts";
 
 export interface RunRef {

@@ -21,7 +21,7 @@ import type { JobMessage } from "../jobs/message.ts";
 import type { LedgerStore } from "../ledger/store.ts";
 import type { JobRecord, RunnerRecord } from "../ledger/types.ts";
 import { errorFields, type Logger } from "../log.ts";
-import type { SandboxProvider } from "../modal/provider.ts";
+import type { SandboxProvider } from "../sandboxes/provider.ts";
 import { cover } from "./coverage.ts";
 import {
   applyObservations,

@@ -7,7 +7,7 @@
 import type { GitHubClient } from "../github/client.ts";
 import { runnerScopeForRepository } from "../github/scope.ts";
 import type { Logger } from "../log.ts";
-import type { SandboxProvider } from "../modal/provider.ts";
+import type { SandboxProvider } from "../sandboxes/provider.ts";
 
 export interface RetireDeps {
   /** The client of the runner's installation (or the PAT). */

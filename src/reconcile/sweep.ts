@@ -5,7 +5,7 @@
  */
 import type { JobLedger } from "../ledger/job-ledger.ts";
 import type { Logger } from "../log.ts";
-import type { SandboxProvider } from "../modal/provider.ts";
+import type { SandboxProvider } from "../sandboxes/provider.ts";
 
 export interface SweepDeps {
   sandboxes: SandboxProvider;

@@ -15,7 +15,7 @@
  * happens (the list must stay true).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createModalClient } from "../../src/modal/client.ts";
+import { createModalClient } from "../../src/sandboxes/direct/client.ts";
 import { type EmulatorCall, modalEmulator } from "../emulators/modal/control-client.ts";
 import { METHODS } from "../emulators/modal/schema.ts";
 import { type RunningModalEmulator, startModalEmulator } from "../emulators/modal/server.ts";

@@ -7,7 +7,7 @@
  * failure = "trailers-only" (status and percent-encoded message as headers, empty body); a non-gRPC content type
  * = HTTP 415; a GET = 405.
  */
-import { FramingError, frameMessage, parseFrames } from "../../../src/modal/grpc/framing.ts";
+import { FramingError, frameMessage, parseFrames } from "../../../src/sandboxes/direct/grpc/framing.ts";
 import { concatBytes } from "../../../src/bytes.ts";
 import { includesBytes, rawAnswer, text, trailersOnly } from "./answers.ts";
 import { Code, fail, type GrpcResult } from "./access.ts";

@@ -1,7 +1,7 @@
 /**
  * The messages the emulator understands, transcribed from the official SDK's generated code (`modal@0.11.1`,
  * `node_modules/modal/dist/index.js`, the `encode` function of each message) — deliberately *not* imported from
- * `src/modal/messages`, so the emulator checks our client against the SDK's numbering rather than against itself.
+ * `src/sandboxes/direct/messages`, so the emulator checks our client against the SDK's numbering rather than against itself.
  *
  * Request messages list every field the SDK can write, so whatever it sends decodes by name. Nested message types
  * we never look into are `bytes` here ("opaque"): they still decode, as hex, and compare exactly.

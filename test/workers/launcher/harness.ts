@@ -2,8 +2,8 @@
 // whose log lines are kept, and a runner spec whose JIT value must never show up anywhere but the request body.
 import { inject } from "vitest";
 import { createLogger, type LogLevel } from "../../../src/log.ts";
-import { createLauncherClient, type LauncherClientOptions } from "../../../src/modal/launcher-client.ts";
-import type { RunnerSandboxSpec } from "../../../src/modal/provider.ts";
+import { createLauncherClient, type LauncherClientOptions } from "../../../src/sandboxes/launcher/client.ts";
+import type { RunnerSandboxSpec } from "../../../src/sandboxes/provider.ts";
 import { DEFAULT_LAUNCHER_SECRET } from "../../emulators/launcher/control.ts";
 import { launcherEmulator } from "../../emulators/launcher/control-client.ts";
 

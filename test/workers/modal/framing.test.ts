@@ -2,8 +2,8 @@
 // (every way a gRPC-over-fetch answer can go wrong), in workerd.
 import { describe, expect, it } from "vitest";
 import { PermanentError, RetryableError, UpstreamError } from "../../../src/errors.ts";
-import { type FetchLike, grpcExchange } from "../../../src/modal/grpc/exchange.ts";
-import { FramingError, frameMessage, parseFrames } from "../../../src/modal/grpc/framing.ts";
+import { type FetchLike, grpcExchange } from "../../../src/sandboxes/direct/grpc/exchange.ts";
+import { FramingError, frameMessage, parseFrames } from "../../../src/sandboxes/direct/grpc/framing.ts";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 
 const GRPC = { "content-type": "application/grpc" };

@@ -2,8 +2,8 @@
 // and a runner spec. The JIT value is long enough for the client's leak checks to treat it as a secret.
 import { inject } from "vitest";
 import { createLogger, type LogLevel } from "../../../src/log.ts";
-import { createModalClient, type ModalClientOptions } from "../../../src/modal/client.ts";
-import type { RunnerSandboxSpec } from "../../../src/modal/provider.ts";
+import { createModalClient, type ModalClientOptions } from "../../../src/sandboxes/direct/client.ts";
+import type { RunnerSandboxSpec } from "../../../src/sandboxes/provider.ts";
 import { modalEmulator } from "../../emulators/modal/control-client.ts";
 
 export const TOKEN_ID = "ak-harnesstoken0001";

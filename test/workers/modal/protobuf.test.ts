@@ -7,13 +7,13 @@ import {
   decodeAppGetOrCreateResponse,
   decodeEnvironmentGetOrCreateResponse,
   encodeAppGetOrCreateRequest,
-} from "../../../src/modal/messages/app.ts";
+} from "../../../src/sandboxes/direct/messages/app.ts";
 import {
   decodeImageJoinStreamingResponse,
   encodeImageJoinStreamingRequest,
-} from "../../../src/modal/messages/image.ts";
-import { encodeSandboxCreateV2Request } from "../../../src/modal/messages/sandbox-create.ts";
-import { decodeSandboxListResponse } from "../../../src/modal/messages/sandbox-lifecycle.ts";
+} from "../../../src/sandboxes/direct/messages/image.ts";
+import { encodeSandboxCreateV2Request } from "../../../src/sandboxes/direct/messages/sandbox-create.ts";
+import { decodeSandboxListResponse } from "../../../src/sandboxes/direct/messages/sandbox-lifecycle.ts";
 import {
   ProtoDecodeError,
   read,
@@ -26,7 +26,7 @@ import {
   writeString,
   writeStringMap,
   writeUint32,
-} from "../../../src/modal/messages/wire.ts";
+} from "../../../src/sandboxes/direct/messages/wire.ts";
 
 const { Varint: VARINT, Bit64: I64, LengthDelimited: LEN, Bit32: I32 } = WireType;
 const bytes = (...values: number[]) => new Uint8Array(values);

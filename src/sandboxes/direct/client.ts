@@ -6,8 +6,8 @@
  * - ALREADY_EXISTS (someone started this runner name before us): + SandboxListV2 pages until found;
  * - a cold isolate adds one AuthTokenGet.
  */
-import { PermanentError, RetryableError, UpstreamError } from "../errors.ts";
-import type { Logger } from "../log.ts";
+import { PermanentError, RetryableError, UpstreamError } from "../../errors.ts";
+import type { Logger } from "../../log.ts";
 import type { FetchLike } from "./grpc/exchange.ts";
 import { GrpcCode } from "./grpc/status.ts";
 import { createImageBuilder } from "./image-build.ts";
@@ -26,7 +26,7 @@ import {
   encodeSandboxTerminateRequest,
   type SandboxInfo,
 } from "./messages/sandbox-lifecycle.ts";
-import type { RunnerSandboxSpec, SandboxProvider, SandboxSummary, StartedSandbox } from "./provider.ts";
+import type { RunnerSandboxSpec, SandboxProvider, SandboxSummary, StartedSandbox } from "../provider.ts";
 import { AppResponse, SandboxCreated, SandboxList, SecretResponse } from "./responses.ts";
 import { createRpc, DEFAULT_RETRY, type RetryPolicy } from "./rpc.ts";
 import { toSandboxDefinition } from "./runner-spec.ts";

@@ -3,7 +3,7 @@
  * that creates sandboxes with Modal's own Python SDK. Chosen when MODAL_LAUNCHER_URL is set.
  *
  * Each call passes two locks: Modal's proxy auth (`Modal-Key` / `Modal-Secret`, checked by Modal before the
- * launcher sees anything) and an HMAC of the body with LAUNCHER_SECRET (launcher-signature.ts).
+ * launcher sees anything) and an HMAC of the body with LAUNCHER_SECRET (signature.ts).
  *
  * Handles are the launcher's: `ensureApp` returns `name` or `environment/name`, `ensureImage` returns the registry
  * tag once the launcher has checked it against its allow-list (it keeps one `modal.Image` per tag). The dispatcher
@@ -14,12 +14,12 @@
  * among the app's running sandboxes, so a repeat answers `alreadyStarted: true`.
  */
 import * as z from "zod/mini";
-import type { UpstreamError } from "../errors.ts";
-import type { LogFields, Logger } from "../log.ts";
-import { DeadlineExceededError, withDeadline } from "../net/deadline.ts";
-import { errorFromAnswer, launcherError, URL_HINT } from "./launcher-errors.ts";
-import { createLauncherSigner } from "./launcher-signature.ts";
-import type { SandboxProvider, SandboxSummary } from "./provider.ts";
+import type { UpstreamError } from "../../errors.ts";
+import type { LogFields, Logger } from "../../log.ts";
+import { DeadlineExceededError, withDeadline } from "../../net/deadline.ts";
+import { errorFromAnswer, launcherError, URL_HINT } from "./errors.ts";
+import { createLauncherSigner } from "./signature.ts";
+import type { SandboxProvider, SandboxSummary } from "../provider.ts";
 
 /** The part of `fetch` we use; the Worker passes the global one. */
 export type LauncherFetch = (

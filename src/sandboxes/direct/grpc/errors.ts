@@ -3,7 +3,7 @@
  * code, a stable reason tag and a message that says what to do. Server text is passed through `redact` first:
  * Modal may echo parts of a request (a token, an env value) in `grpc-message`, and error messages get logged.
  */
-import { PermanentError, RetryableError, type UpstreamError } from "../../errors.ts";
+import { PermanentError, RetryableError, type UpstreamError } from "../../../errors.ts";
 import { GrpcCode, grpcCodeName, RETRYABLE_CODES } from "./status.ts";
 
 export interface FailureDetails {

@@ -7,8 +7,8 @@
  * modal/launcher_protocol.json, mirrored below and checked against it by a test), and anything else — Modal's
  * proxy refusing the proxy token (401, plain text), a gateway error page, a wrong URL.
  */
-import { PermanentError, RetryableError, type UpstreamError } from "../errors.ts";
-import { retryAfterSeconds as retryAfter } from "../net/retry-after.ts";
+import { PermanentError, RetryableError, type UpstreamError } from "../../errors.ts";
+import { retryAfterSeconds as retryAfter } from "../../net/retry-after.ts";
 
 export const URL_HINT = "is MODAL_LAUNCHER_URL the URL that `modal deploy modal/launcher.py` printed?";
 const SECRET_HINT = "LAUNCHER_SECRET must equal LAUNCHER_SECRET in the launcher's Modal secret";

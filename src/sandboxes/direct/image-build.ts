@@ -7,7 +7,7 @@
  * next attempt's ImageGetOrCreate finds the same image (Modal keys images by definition) and joins the build
  * that is still running, so nothing is lost.
  */
-import { PermanentError, RetryableError, UpstreamError } from "../errors.ts";
+import { PermanentError, RetryableError, UpstreamError } from "../../errors.ts";
 import { GenericStatus, type GenericResult } from "./messages/common.ts";
 import { decodeEnvironmentGetOrCreateResponse, encodeEnvironmentGetOrCreateRequest } from "./messages/app.ts";
 import {

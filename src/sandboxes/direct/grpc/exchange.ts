@@ -8,9 +8,9 @@
  * An empty body with no status at all is ambiguous (the status may have been in a trailer) and is reported as a
  * retryable UNKNOWN for unary calls, never as success.
  */
-import type { UpstreamError } from "../../errors.ts";
-import { DeadlineExceededError, withDeadline } from "../../net/deadline.ts";
-import { retryAfterSeconds as retryAfterHeader } from "../../net/retry-after.ts";
+import type { UpstreamError } from "../../../errors.ts";
+import { DeadlineExceededError, withDeadline } from "../../../net/deadline.ts";
+import { retryAfterSeconds as retryAfterHeader } from "../../../net/retry-after.ts";
 import { modalFailure } from "./errors.ts";
 import { FramingError, frameMessage, parseFrames } from "./framing.ts";
 import { decodeGrpcMessage, GrpcCode, grpcCodeForHttpStatus, retryAfterFromStatusDetails } from "./status.ts";

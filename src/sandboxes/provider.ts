@@ -1,6 +1,6 @@
 /**
- * The port the dispatcher depends on. Two adapters implement it: the direct gRPC client (`client.ts`) and the
- * launcher client (`launcher-client.ts`), which calls a small app deployed on Modal with Modal's own SDK.
+ * The port the dispatcher depends on. Two adapters implement it: the direct gRPC client (`direct/client.ts`) and the
+ * launcher client (`launcher/client.ts`), which calls a small app deployed on Modal with Modal's own SDK.
  *
  * App and image handles are opaque strings: the direct client returns Modal object ids (`ap-…`, `im-…`); the
  * launcher may return its own handles. Callers cache both, so a CPU job costs one call to `startRunner`.
