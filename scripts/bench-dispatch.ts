@@ -9,10 +9,11 @@
  * close the time to the last sandbox came to the limit's own floor, and the jobs dead-lettered (must be 0).
  */
 import { appendFileSync } from "node:fs";
-import { exitWithUsageError, parseCommandLine, UsageError } from "./lib/cli.ts";
 import { DEMO_CREDENTIALS, startEmulators } from "../test/node/support/emulators.ts";
-import { startLocalWorker } from "./lib/local-worker.ts";
+import { loadWebhookExamples } from "../test/node/support/webhook-examples.ts";
 import { adaptWorkflowJob, signedHeaders } from "../test/support/payloads.ts";
+import { exitWithUsageError, parseCommandLine, UsageError } from "./lib/cli.ts";
+import { startLocalWorker } from "./lib/local-worker.ts";
 import {
   defaultJitBurst,
   defaultJitRatePerHour,
@@ -25,7 +26,6 @@ import {
   timeoutSeconds,
 } from "./lib/rate-limit-bench.ts";
 import { ledgerFigures, limitFigures } from "./lib/rate-limit-figures.ts";
-import { loadWebhookExamples } from "../test/node/support/webhook-examples.ts";
 
 const USAGE = `Usage: npm run bench:dispatch -- [options]
 

@@ -19,8 +19,8 @@ import {
   encodeSecretGetOrCreateRequest,
   type SandboxDefinition,
 } from "../src/sandboxes/direct/messages/sandbox-create.ts";
-import type { RunnerSandboxSpec } from "../src/sandboxes/provider.ts";
 import { SandboxCreated, SecretResponse } from "../src/sandboxes/direct/responses.ts";
+import type { RunnerSandboxSpec } from "../src/sandboxes/provider.ts";
 import { encodeMessage } from "../test/emulators/modal/codec.ts";
 import { modalEmulator } from "../test/emulators/modal/control-client.ts";
 import { startModalEmulator } from "../test/emulators/modal/server.ts";

@@ -10,13 +10,12 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { parseArgs } from "node:util";
-import { adaptWorkflowJob, signedHeaders } from "../test/support/payloads.ts";
+import { parseArgs, promisify } from "node:util";
 import { freePort } from "../test/node/support/ports.ts";
+import { loadWebhookExamples } from "../test/node/support/webhook-examples.ts";
+import { adaptWorkflowJob, signedHeaders } from "../test/support/payloads.ts";
 import { startLocalWorker } from "./lib/local-worker.ts";
 import { cpuSeconds, processTree } from "./lib/proc.ts";
-import { loadWebhookExamples } from "../test/node/support/webhook-examples.ts";
 
 const { values } = parseArgs({
   options: {

@@ -2,9 +2,10 @@
  * Sends one signed `workflow_job` delivery — a real example payload from @octokit/webhooks-examples — to a running
  * Worker, as GitHub would. `npm run webhook:send -- --help` prints the usage below.
  */
+
+import { loadWebhookExamples } from "../test/node/support/webhook-examples.ts";
 import { adaptWorkflowJob, type JobAction, signedHeaders } from "../test/support/payloads.ts";
 import { exitWithUsageError, parseCommandLine } from "./lib/cli.ts";
-import { loadWebhookExamples } from "../test/node/support/webhook-examples.ts";
 
 const ACTIONS: readonly JobAction[] = ["queued", "waiting", "in_progress", "completed"];
 

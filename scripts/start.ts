@@ -8,13 +8,13 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { DEMO_CREDENTIALS, startEmulators } from "../test/node/support/emulators.ts";
+import { loadWebhookExamples } from "../test/node/support/webhook-examples.ts";
+import { startWranglerDev } from "../test/node/support/wrangler-dev.ts";
+import { parseExample } from "../test/support/payloads.ts";
 import { narrate, parseLog, wranglerProblem } from "./lib/demo/narrate.ts";
 import { createRunnerAgent } from "./lib/demo/runner-agent.ts";
 import { playScenes } from "./lib/demo/scenes.ts";
-import { DEMO_CREDENTIALS, startEmulators } from "../test/node/support/emulators.ts";
-import { parseExample } from "../test/support/payloads.ts";
-import { loadWebhookExamples } from "../test/node/support/webhook-examples.ts";
-import { startWranglerDev } from "../test/node/support/wrangler-dev.ts";
 
 const { values } = parseArgs({
   options: {

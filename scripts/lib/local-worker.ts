@@ -11,8 +11,8 @@ import type { Readable } from "node:stream";
 import { promisify } from "node:util";
 import { Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import { workerdPids } from "./proc.ts";
 import { OFFLINE_ENV } from "../../test/node/support/wrangler-dev.ts";
+import { workerdPids } from "./proc.ts";
 
 const run = promisify(execFile);
 

@@ -7,9 +7,9 @@
  */
 import { generateAppKeyPair } from "../../test/emulators/github/app-keys.ts";
 import { DEMO_CREDENTIALS, startEmulators } from "../../test/node/support/emulators.ts";
-import { type LocalWorker, startLocalWorker } from "./local-worker.ts";
-import { parseExample } from "../../test/support/payloads.ts";
 import { loadWebhookExamples } from "../../test/node/support/webhook-examples.ts";
+import { parseExample } from "../../test/support/payloads.ts";
+import { type LocalWorker, startLocalWorker } from "./local-worker.ts";
 
 export type Auth = "app" | "token";
 

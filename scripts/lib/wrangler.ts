@@ -6,8 +6,8 @@
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { stripAnsi } from "./wrangler-output.ts";
 import { OFFLINE_ENV } from "../../test/node/support/wrangler-dev.ts";
+import { stripAnsi } from "./wrangler-output.ts";
 
 const PROJECT_WRANGLER = fileURLToPath(new URL("../../node_modules/.bin/wrangler", import.meta.url));
 

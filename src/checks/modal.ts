@@ -6,10 +6,10 @@
  */
 import type { ModalConfig } from "../config.ts";
 import { UpstreamError } from "../errors.ts";
+import { createModalClient } from "../sandboxes/direct/client.ts";
 import { GrpcCode } from "../sandboxes/direct/grpc/status.ts";
 import { createLauncherClient } from "../sandboxes/launcher/client.ts";
 import { LAUNCHER_REASONS, PROXY_HINT, URL_HINT } from "../sandboxes/launcher/errors.ts";
-import { createModalClient } from "../sandboxes/direct/client.ts";
 import { CHECK_TIMEOUT_MS, type CheckDeps, type CheckResult, failed, messageOf, passed } from "./check.ts";
 
 /** A cold launcher container takes a few seconds before it answers. */

@@ -2,8 +2,9 @@
  * Every warning of the configuration, for /healthz and the status page: the synchronous rules of
  * config/warnings.ts, and whether the App's private key can sign (async, so it cannot be one of them).
  */
-import type { Config } from "../config.ts";
+
 import { configWarnings } from "../config/warnings.ts";
+import type { Config } from "../config.ts";
 import { appKeyProblem } from "./private-key.ts";
 
 export async function allWarnings(env: Env, config: Config): Promise<string[]> {

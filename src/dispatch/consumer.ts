@@ -3,8 +3,8 @@
  * wait in the ledger — so one bad job never holds up or replays a batch. What a failure means is decided in one
  * place (settle.ts). Unparseable messages are logged and acknowledged: retrying them cannot help.
  */
-import { describeProblems, type DispatchConfig, loadConfig, secretValues } from "../config.ts";
-import { JobMessageSchema, type JobMessage } from "../jobs/message.ts";
+import { type DispatchConfig, describeProblems, loadConfig, secretValues } from "../config.ts";
+import { type JobMessage, JobMessageSchema } from "../jobs/message.ts";
 import { budgetFor } from "../ledger/github-budget.ts";
 import { ledgerFor } from "../ledger/job-ledger.ts";
 import { createLogger, errorFields, type LogSink } from "../log.ts";
@@ -13,8 +13,8 @@ import { dispatchJob } from "./dispatch-job.ts";
 import { createIsolateCache } from "./isolate-cache.ts";
 import { recordLifecycle } from "./lifecycle.ts";
 import { createRateLimitTracker, type RateLimitTracker } from "./rate-limits.ts";
-import { settle } from "./settle.ts";
 import { createServices, type Services } from "./services.ts";
+import { settle } from "./settle.ts";
 
 export interface ConsumerOptions {
   now?: () => number;

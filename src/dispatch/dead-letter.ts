@@ -8,8 +8,8 @@ import type { GitHubClient } from "../github/client.ts";
 import type { JobMessage } from "../jobs/message.ts";
 import { type JobLedger, runnerNameFor } from "../ledger/job-ledger.ts";
 import type { Logger } from "../log.ts";
-import type { SandboxProvider } from "../sandboxes/provider.ts";
 import { retireRunner } from "../reconcile/retire.ts";
+import type { SandboxProvider } from "../sandboxes/provider.ts";
 
 export interface DeadLetterDeps {
   config: DispatchConfig;

@@ -3,10 +3,11 @@
  * until it can be told to the credential's budget object: the latest hourly figures, for the reconciler's share,
  * and any limit GitHub announced, which every dispatch using the credential must then respect.
  */
-import type { PacingRate } from "../ledger/pacing.ts";
-import { budgetFor, type GitHubBudget, type HourlyObservation } from "../ledger/github-budget.ts";
+
 import type { DispatchConfig } from "../config.ts";
 import type { RateLimitSignal } from "../github/client.ts";
+import { budgetFor, type GitHubBudget, type HourlyObservation } from "../ledger/github-budget.ts";
+import type { PacingRate } from "../ledger/pacing.ts";
 
 /** The configured JIT pace (JIT_RATE_PER_HOUR, JIT_BURST). */
 export function jitRate(config: DispatchConfig): PacingRate {

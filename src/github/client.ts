@@ -41,6 +41,7 @@ import { createTransport, type OctokitRequest } from "./transport.ts";
 
 export type { CheckRunRequest, CreatedCheckRun } from "./check-runs.ts";
 export { canWriteChecks } from "./check-runs.ts";
+export type { GitHubAuth } from "./credentials.ts";
 export type { HookDeliveryPage, HookRef, ListHookDeliveriesOptions } from "./hook-deliveries.ts";
 export type { Installation } from "./installations.ts";
 export type { JitConfigResult } from "./jit.ts";
@@ -50,8 +51,6 @@ export type { DeleteRunnerResult } from "./runners.ts";
 export type { ListRunsOptions, RunStatusFilter } from "./runs.ts";
 export type { HookDelivery, Job, Runner, RunnerRelease, WorkflowRun } from "./schemas.ts";
 export type { RunnerScope } from "./scope.ts";
-
-export type { GitHubAuth } from "./credentials.ts";
 
 export interface GitHubClientOptions {
   /** `https://api.github.com`, `https://<ghes-host>/api/v3`, or an emulator. */

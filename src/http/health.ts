@@ -10,8 +10,8 @@
 import type { Context } from "hono";
 import { cachedChecks } from "../checks/cache.ts";
 import type { CheckDeps } from "../checks/check.ts";
-import { allWarnings } from "../checks/warnings.ts";
 import { runChecks } from "../checks/run.ts";
+import { allWarnings } from "../checks/warnings.ts";
 import { type Config, describeProblems, loadConfig } from "../config.ts";
 import type { AppEnv } from "./context.ts";
 

@@ -5,13 +5,13 @@
  */
 import type { Context } from "hono";
 import { describeProblems, loadConfig } from "../config.ts";
-import { controlFor } from "../ledger/control.ts";
 import { messageKind, toJobMessage } from "../jobs/message.ts";
 import { decide } from "../jobs/policy.ts";
 import { WorkflowJobPayloadSchema } from "../jobs/workflow-job.ts";
+import { controlFor } from "../ledger/control.ts";
 import { errorFields, type LogFields } from "../log.ts";
-import type { AppEnv, AppOptions } from "./context.ts";
 import { readBody } from "./body.ts";
+import type { AppEnv, AppOptions } from "./context.ts";
 import { firstSighting, hookSighting } from "./hooks.ts";
 import { rememberOwner } from "./owners.ts";
 import { checkSignature } from "./signature.ts";

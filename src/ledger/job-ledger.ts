@@ -14,8 +14,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { type DispatchConfig, loadConfig, secretValues } from "../config.ts";
 import { cacheKeys } from "../dispatch/isolate-cache.ts";
-import { createServices, type Services } from "../dispatch/services.ts";
 import { createRateLimitTracker, type RateLimitTracker } from "../dispatch/rate-limits.ts";
+import { createServices, type Services } from "../dispatch/services.ts";
 import { type JobMessage, JobMessageSchema, type QueuedJob } from "../jobs/message.ts";
 import { createLogger } from "../log.ts";
 import { type CycleReport, emptyReport, runOwnerCycle, SWEEP_INTERVAL_MS } from "../reconcile/owner-cycle.ts";
@@ -27,13 +27,13 @@ import {
   claimJob,
   type Deadlines,
   failJob,
-  refuseJob,
   getJob,
   type LifecycleOutcome,
   parkForConfig,
   parkJob,
   recordLifecycle,
   recordStarted,
+  refuseJob,
   releaseLease,
 } from "./jobs.ts";
 import { getMeta, getMetaNumber, setMeta } from "./meta.ts";
@@ -41,9 +41,9 @@ import { nextWake, releasePaused, takeDue } from "./parking.ts";
 import { DAY_MS, type DailyRow, dailyRows, prune } from "./retention.ts";
 import { JOB_COLUMNS, toJobRecord } from "./rows.ts";
 import { runnersInFlight, runnersOfJob } from "./runners.ts";
-import { type OwnerSummary, summarize } from "./summary.ts";
 import { migrate } from "./schema.ts";
 import { LedgerStore } from "./store.ts";
+import { type OwnerSummary, summarize } from "./summary.ts";
 import type {
   CacheEntry,
   ClaimInput,

@@ -5,7 +5,7 @@
  */
 import type { JobMessage, QueuedJob } from "../jobs/message.ts";
 import { HOT_QUERIES, hasFreeSlot, liveRunners } from "./capacity.ts";
-import { mayAdvance, needsRunner, type JobState } from "./job-state.ts";
+import { type JobState, mayAdvance, needsRunner } from "./job-state.ts";
 import { recordEnded } from "./retention.ts";
 import { clip, JOB_COLUMNS, toJobRecord } from "./rows.ts";
 import { addRunner, dropUnusedRunner, runnerNamed, runnersOfJob, updateRunner } from "./runners.ts";

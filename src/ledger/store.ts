@@ -3,19 +3,19 @@
  * The Durable Object builds one per instance; nothing here awaits, so each call is atomic within the object.
  */
 import { type JobMessage, JobMessageSchema, type QueuedJob } from "../jobs/message.ts";
-import { clip, toJobRecord } from "./rows.ts";
 import type { Deadlines } from "./jobs.ts";
 import {
   failJob,
   getJob,
-  LOST_MESSAGE_MS,
   type LifecycleOutcome,
+  LOST_MESSAGE_MS,
   messageOf,
   recordLifecycle,
 } from "./jobs.ts";
 import { deleteMeta, getMetaNumber, setMeta } from "./meta.ts";
 import { RECONCILE_QUERIES } from "./reconcile-queries.ts";
 import { recordRunnerGone } from "./retention.ts";
+import { clip, toJobRecord } from "./rows.ts";
 import {
   addStray,
   dueRunners,

@@ -3,11 +3,11 @@
  * the durations of each stage of recent jobs. Read on demand (a page view), bounded, never on the dispatch path.
  */
 import { capWaiting } from "./capacity.ts";
-import { dailyRows, type DailyRow, dayOf, DAY_MS } from "./retention.ts";
+import { type WaitingSummary, waitingByReason } from "./parking.ts";
+import { DAY_MS, type DailyRow, dailyRows, dayOf } from "./retention.ts";
 import { JOB_COLUMNS, toJobRecord } from "./rows.ts";
 import { runnersInFlight } from "./runners.ts";
 import type { JobRecord, RunnerRecord } from "./types.ts";
-import { waitingByReason, type WaitingSummary } from "./parking.ts";
 
 /** Milliseconds each stage of one job took; absent when it has not happened (yet). */
 export interface StageSample {

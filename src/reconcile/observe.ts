@@ -5,7 +5,7 @@
  */
 import type { GitHubClient, Job, Runner } from "../github/client.ts";
 import { type RunnerScope, runnerScopeForRepository } from "../github/scope.ts";
-import { queuedJobOf, type LedgerStore } from "../ledger/store.ts";
+import { type LedgerStore, queuedJobOf } from "../ledger/store.ts";
 import type { RunnerRecord } from "../ledger/types.ts";
 import { errorFields, type Logger } from "../log.ts";
 import type { SandboxProvider, SandboxSummary } from "../sandboxes/provider.ts";

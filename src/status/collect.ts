@@ -8,7 +8,7 @@ import { allWarnings } from "../checks/warnings.ts";
 import { describeProblems, loadConfig } from "../config.ts";
 import { controlFor } from "../ledger/control.ts";
 import { ledgerFor } from "../ledger/job-ledger.ts";
-import { dayOf, DAY_MS } from "../ledger/retention.ts";
+import { DAY_MS, dayOf } from "../ledger/retention.ts";
 import type { OwnerSummary } from "../ledger/summary.ts";
 import { configSummary } from "./config-summary.ts";
 import { costOf, latencyOf, type StatusReport } from "./report.ts";

@@ -1,6 +1,7 @@
 /** The configuration as the status page shows it: the main non-secret variables' effective values, and whether each secret is set. */
-import type { Config } from "../config.ts";
+
 import { isSet } from "../config/variables.ts";
+import type { Config } from "../config.ts";
 
 const SECRETS = [
   "WEBHOOK_SECRET",

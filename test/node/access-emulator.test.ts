@@ -6,8 +6,8 @@
  */
 import { createPublicKey, verify, X509Certificate } from "node:crypto";
 import { describe, expect, inject, it } from "vitest";
-import { accessEmulator } from "../emulators/access/control-client.ts";
 import { AccessCertsSchema } from "../emulators/access/control.ts";
+import { accessEmulator } from "../emulators/access/control-client.ts";
 
 let counter = 0;
 const namespace = () => accessEmulator(inject("accessEmulatorUrl"), `access-${++counter}-${Date.now()}`);

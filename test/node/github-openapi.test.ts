@@ -6,15 +6,14 @@
  */
 import { generateKeyPairSync } from "node:crypto";
 import { emitterEventNames } from "@octokit/webhooks";
-import { beforeAll, describe, expect, it } from "vitest";
-import { inject } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import * as z from "zod/mini";
 import { createGitHubClient } from "../../src/github/client.ts";
 import { createLogger } from "../../src/log.ts";
 import { githubEmulator } from "../emulators/github/control-client.ts";
-import { HEAD_SHA } from "../emulators/github/runs.ts";
 import { APP_PERMISSION_LEVELS, WEBHOOK_EVENTS } from "../emulators/github/manifest-rules.ts";
 import { ROUTES } from "../emulators/github/routes.ts";
+import { HEAD_SHA } from "../emulators/github/runs.ts";
 import { loadOpenApi, type OpenApi } from "./openapi.ts";
 import { appJwt, appKeys } from "./support/github.ts";
 

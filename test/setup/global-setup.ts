@@ -4,11 +4,11 @@
  * exactly as the Worker does.
  */
 import type { TestProject } from "vitest/node";
-import { loadWebhookExamples } from "../node/support/webhook-examples.ts";
 import { startAccessEmulator } from "../emulators/access/server.ts";
 import { startGitHubEmulator } from "../emulators/github/server.ts";
 import { startLauncherEmulator } from "../emulators/launcher/server.ts";
 import { startModalEmulator } from "../emulators/modal/server.ts";
+import { loadWebhookExamples } from "../node/support/webhook-examples.ts";
 
 export default async function setup(project: TestProject) {
   project.provide("webhookExamples", loadWebhookExamples());

@@ -4,10 +4,10 @@
  */
 import { env, exports } from "cloudflare:workers";
 import { inject } from "vitest";
-import { githubEmulator } from "../emulators/github/control-client.ts";
-import type { JobOverrides } from "./payloads.ts";
 import { ledgerFor } from "../../src/ledger/job-ledger.ts";
 import type { JobRecord } from "../../src/ledger/types.ts";
+import { githubEmulator } from "../emulators/github/control-client.ts";
+import type { JobOverrides } from "./payloads.ts";
 import { sandboxBackend } from "./sandbox-backend.ts";
 import { delivery, workflowJob } from "./webhook.ts";
 

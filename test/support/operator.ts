@@ -4,8 +4,8 @@
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { inject } from "vitest";
-import { accessEmulator } from "../emulators/access/control-client.ts";
 import { createApp } from "../../src/http/app.ts";
+import { accessEmulator } from "../emulators/access/control-client.ts";
 import { type Vars, withVars } from "./vars.ts";
 
 export const STATUS_TOKEN = "status-token-0123456789abcdefghij";

@@ -4,7 +4,7 @@
  * estimate, and the configuration.
  */
 import { html } from "hono/html";
-import { STAGES, type Latency, type Stage, type StatusReport } from "../../status/report.ts";
+import { type Latency, STAGES, type Stage, type StatusReport } from "../../status/report.ts";
 import { clock, duration, plural, usd } from "./format.ts";
 import type { Html } from "./layout.ts";
 

@@ -8,6 +8,7 @@
  */
 import { PermanentError, RetryableError, UpstreamError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
+import type { RunnerSandboxSpec, SandboxProvider, SandboxSummary, StartedSandbox } from "../provider.ts";
 import type { FetchLike } from "./grpc/exchange.ts";
 import { GrpcCode } from "./grpc/status.ts";
 import { createImageBuilder } from "./image-build.ts";
@@ -26,7 +27,6 @@ import {
   encodeSandboxTerminateRequest,
   type SandboxInfo,
 } from "./messages/sandbox-lifecycle.ts";
-import type { RunnerSandboxSpec, SandboxProvider, SandboxSummary, StartedSandbox } from "../provider.ts";
 import { AppResponse, SandboxCreated, SandboxList, SecretResponse } from "./responses.ts";
 import { createRpc, DEFAULT_RETRY, type RetryPolicy } from "./rpc.ts";
 import { toSandboxDefinition } from "./runner-spec.ts";

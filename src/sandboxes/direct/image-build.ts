@@ -8,8 +8,8 @@
  * that is still running, so nothing is lost.
  */
 import { PermanentError, RetryableError, UpstreamError } from "../../errors.ts";
-import { GenericStatus, type GenericResult } from "./messages/common.ts";
 import { decodeEnvironmentGetOrCreateResponse, encodeEnvironmentGetOrCreateRequest } from "./messages/app.ts";
+import { type GenericResult, GenericStatus } from "./messages/common.ts";
 import {
   decodeImageGetOrCreateResponse,
   decodeImageJoinStreamingResponse,

@@ -13,14 +13,14 @@
 import type * as z from "zod/mini";
 import { UpstreamError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
-import { createAuthTokenCache } from "./auth-token.ts";
-import { decodeAuthTokenGetResponse } from "./messages/app.ts";
-import { AuthToken } from "./responses.ts";
 import { redactor } from "../../redact.ts";
+import { createAuthTokenCache } from "./auth-token.ts";
 import { modalFailure } from "./grpc/errors.ts";
 import { type FetchLike, grpcExchange } from "./grpc/exchange.ts";
 import { GrpcCode, RETRY_IN_CALL_CODES } from "./grpc/status.ts";
+import { decodeAuthTokenGetResponse } from "./messages/app.ts";
 import { ProtoDecodeError } from "./messages/wire.ts";
+import { AuthToken } from "./responses.ts";
 
 export interface RetryPolicy {
   /** Tries per logical call, the first included. */

@@ -4,8 +4,8 @@
  * Error messages name the rule, never a value: `env` holds the runner's JIT config.
  */
 import { PermanentError } from "../../errors.ts";
-import type { SandboxDefinition } from "./messages/sandbox-create.ts";
 import type { RunnerSandboxSpec } from "../provider.ts";
+import type { SandboxDefinition } from "./messages/sandbox-create.ts";
 
 /** Modal's object-name rule (SDK `checkObjectName`): ≤ 64 of [A-Za-z0-9-_.], and not shaped like an app id. */
 const OBJECT_NAME = /^[a-zA-Z0-9\-_.]{1,64}$/;

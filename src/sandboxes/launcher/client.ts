@@ -17,9 +17,9 @@ import * as z from "zod/mini";
 import type { UpstreamError } from "../../errors.ts";
 import type { LogFields, Logger } from "../../log.ts";
 import { DeadlineExceededError, withDeadline } from "../../net/deadline.ts";
+import type { SandboxProvider, SandboxSummary } from "../provider.ts";
 import { errorFromAnswer, launcherError, URL_HINT } from "./errors.ts";
 import { createLauncherSigner } from "./signature.ts";
-import type { SandboxProvider, SandboxSummary } from "../provider.ts";
 
 /** The part of `fetch` we use; the Worker passes the global one. */
 export type LauncherFetch = (

@@ -3,8 +3,8 @@
  * the Worker as ACCESS_CERTS_URL, and the control API. Each test file takes its own namespace.
  */
 import {
-  type CertsFailure,
   CERTS_PATH,
+  type CertsFailure,
   type KeysState,
   KeysStateSchema,
   SignAnswerSchema,

@@ -4,7 +4,7 @@
  */
 import type { DeliveryState, HookSeed } from "./control.ts";
 import { type DeliveryRecord, deliver, type HookRecord } from "./hooks.ts";
-import { repositoryOf, type Namespace } from "./state.ts";
+import { type Namespace, repositoryOf } from "./state.ts";
 
 export type ControlAnswer = { status: number; body: unknown };
 

@@ -17,8 +17,8 @@ import {
   type JobRecord,
   type Namespace,
   nowOf,
-  repositoryOf,
   type RunnerRecord,
+  repositoryOf,
 } from "./state.ts";
 
 export type JobAction = "queued" | "waiting" | "in_progress" | "completed";

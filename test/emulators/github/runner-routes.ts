@@ -7,15 +7,15 @@ import {
   type ApiRequest,
   type ApiResponse,
   fail,
-  notFound,
   integerParam,
+  notFound,
   perPageOf,
   type Route,
   selfUrl,
 } from "./api.ts";
-import { type Requirement, authorize } from "./auth.ts";
+import { authorize, type Requirement } from "./auth.ts";
 import { encodedJitConfig, jitRunnerJson, linkHeader, releaseJson, runnerJson } from "./bodies.ts";
-import { organizationExists, repositoryExists, type RunnerRecord } from "./state.ts";
+import { organizationExists, type RunnerRecord, repositoryExists } from "./state.ts";
 
 const JIT_DOCS = "https://docs.github.com/rest/actions/self-hosted-runners";
 

@@ -10,8 +10,8 @@ import {
   imageAllowed,
   isRoute,
   LauncherRefusal,
-  PROTOCOL,
   type ParsedRequest,
+  PROTOCOL,
   parseBody,
   type StartRequest,
 } from "./validate.ts";

@@ -5,8 +5,8 @@
  * Runtime-neutral (WebCrypto, TextEncoder/TextDecoder).
  */
 import * as z from "zod/mini";
-import { concatBytes } from "../../../src/bytes.ts";
 import protocol from "../../../modal/launcher_protocol.json";
+import { concatBytes } from "../../../src/bytes.ts";
 
 export type Route = keyof typeof protocol.routes;
 export type Reason = keyof typeof protocol.reasons;

@@ -7,10 +7,11 @@
  * failure = "trailers-only" (status and percent-encoded message as headers, empty body); a non-gRPC content type
  * = HTTP 415; a GET = 405.
  */
-import { FramingError, frameMessage, parseFrames } from "../../../src/sandboxes/direct/grpc/framing.ts";
+
 import { concatBytes } from "../../../src/bytes.ts";
-import { includesBytes, rawAnswer, text, trailersOnly } from "./answers.ts";
+import { FramingError, frameMessage, parseFrames } from "../../../src/sandboxes/direct/grpc/framing.ts";
 import { Code, fail, type GrpcResult } from "./access.ts";
+import { includesBytes, rawAnswer, text, trailersOnly } from "./answers.ts";
 import { decodeMessage, encodeMessage } from "./codec.ts";
 import { handleControl } from "./control-api.ts";
 import { sandboxHandlers } from "./handlers-sandbox.ts";

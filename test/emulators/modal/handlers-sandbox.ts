@@ -12,8 +12,8 @@ import {
   num,
   ok,
   str,
-  strings,
   stringMap,
+  strings,
   sub,
   tags,
 } from "./access.ts";

@@ -3,7 +3,7 @@
  * Each one rejects what Modal rejects (missing name, unknown app or environment, malformed image definition) with
  * the gRPC code Modal uses, so a client bug shows up here rather than in production.
  */
-import { Code, fail, type GrpcResult, ok, num, str, strings, stringMap, sub } from "./access.ts";
+import { Code, fail, type GrpcResult, num, ok, str, stringMap, strings, sub } from "./access.ts";
 import type { DecodedMessage } from "./codec.ts";
 import { DEFAULT_ENVIRONMENT, type Namespace, newId } from "./state.ts";
 

@@ -3,9 +3,9 @@
  * the demo uses, the only Modal token pair the Modal emulator accepts, and the launcher's proxy token and secret.
  */
 import { githubEmulator } from "../../emulators/github/control-client.ts";
+import { startGitHubEmulator } from "../../emulators/github/server.ts";
 import { launcherEmulator } from "../../emulators/launcher/control-client.ts";
 import { startLauncherEmulator } from "../../emulators/launcher/server.ts";
-import { startGitHubEmulator } from "../../emulators/github/server.ts";
 import { gpuString, modalEmulator } from "../../emulators/modal/control-client.ts";
 import { startModalEmulator } from "../../emulators/modal/server.ts";
 

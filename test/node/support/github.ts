@@ -5,8 +5,8 @@
  */
 import { generateKeyPairSync, sign } from "node:crypto";
 import { inject } from "vitest";
-import { serveOnLoopback } from "../../emulators/loopback-server.ts";
 import { type GitHubEmulatorHandle, githubEmulator } from "../../emulators/github/control-client.ts";
+import { serveOnLoopback } from "../../emulators/loopback-server.ts";
 
 export const PAT = "ghp_0123456789abcdefABCDEF0123456789abcd";
 

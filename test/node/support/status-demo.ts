@@ -5,8 +5,8 @@
  * `completed` — so that jobs reach every state the page shows.
  */
 import * as z from "zod/mini";
-import { DEMO_CREDENTIALS, startEmulators } from "./emulators.ts";
 import { adaptWorkflowJob, signedHeaders } from "../../support/payloads.ts";
+import { DEMO_CREDENTIALS, startEmulators } from "./emulators.ts";
 import { loadWebhookExamples } from "./webhook-examples.ts";
 import { startWranglerDev } from "./wrangler-dev.ts";
 

@@ -4,8 +4,8 @@
  */
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
-import type { CheckReport } from "../../../src/checks/check.ts";
 import { cachedChecks, lastChecks } from "../../../src/checks/cache.ts";
+import type { CheckReport } from "../../../src/checks/check.ts";
 import { loadConfig } from "../../../src/config.ts";
 
 const report = (checkedAt: string): CheckReport => ({ ok: true, checkedAt, checks: [] });

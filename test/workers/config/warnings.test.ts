@@ -4,8 +4,8 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../../src/config.ts";
 import { configWarnings } from "../../../src/config/warnings.ts";
+import { loadConfig } from "../../../src/config.ts";
 import { type Vars, withVars } from "../../support/vars.ts";
 
 /** The test Worker has no allowlist and no operator auth: those two warnings are always there. */

@@ -5,8 +5,7 @@
  * (the launcher would refuse requests signed an hour ahead of its clock).
  */
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
-import { inject } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import type { JobMessage } from "../../../src/jobs/message.ts";
 import { ledgerFor } from "../../../src/ledger/job-ledger.ts";
 import { generateAppKeyPair } from "../../emulators/github/app-keys.ts";

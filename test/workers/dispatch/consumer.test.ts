@@ -5,12 +5,11 @@
  */
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
-import { inject } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { createQueueConsumer, DEFAULT_LEASE_MS } from "../../../src/dispatch/consumer.ts";
 import { toJobMessage } from "../../../src/jobs/message.ts";
-import { ledgerFor } from "../../../src/ledger/job-ledger.ts";
 import { WorkflowJobPayloadSchema } from "../../../src/jobs/workflow-job.ts";
+import { ledgerFor } from "../../../src/ledger/job-ledger.ts";
 import { githubEmulator } from "../../emulators/github/control-client.ts";
 import { queuedFor } from "../../support/recorded-queue.ts";
 import { sandboxBackend } from "../../support/sandbox-backend.ts";

@@ -4,8 +4,7 @@
  * driven by hand: the consumer's clock and the ledger's due messages (`releaseDue`, what its alarm sends).
  */
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
-import { inject } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { ledgerFor } from "../../../src/ledger/job-ledger.ts";
 import { githubEmulator } from "../../emulators/github/control-client.ts";
 import { MINUTE, queuedMessage, runMessages } from "../../support/lifecycle.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createGitHubClientFromConfig, releasesBaseUrlFor } from "../../../src/github/from-config.ts";
 import { RetryableError } from "../../../src/errors.ts";
+import { createGitHubClientFromConfig, releasesBaseUrlFor } from "../../../src/github/from-config.ts";
 import { captureLog, client, emulatorFor, PAT, rejection } from "./helpers.ts";
 
 const repo = { kind: "repo", owner: "octo-org", repo: "hello-world" } as const;

@@ -8,11 +8,11 @@ import { describe, expect, it } from "vitest";
 import {
   accessClaims,
   accessSetup,
-  NO_OPERATOR,
-  isolatedUpstreams,
   operatorApp as appWith,
-  operatorRequest,
+  isolatedUpstreams,
+  NO_OPERATOR,
   ORIGIN,
+  operatorRequest,
   STATUS_TOKEN,
   TOKEN_VARS,
 } from "../../support/operator.ts";

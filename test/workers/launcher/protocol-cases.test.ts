@@ -2,9 +2,9 @@
 // exactly as the Python tests expect modal/launcher.py to answer them; the signature vectors checked against the
 // client's signer; and the client's reading of every reason checked against the protocol table.
 import { describe, expect, it } from "vitest";
+import cases from "../../../modal/tests/launcher_cases.json";
 import { LAUNCHER_REASONS } from "../../../src/sandboxes/launcher/errors.ts";
 import { createLauncherSigner } from "../../../src/sandboxes/launcher/signature.ts";
-import cases from "../../../modal/tests/launcher_cases.json";
 import { handleLauncherRequest } from "../../emulators/launcher/handler.ts";
 import { createMemoryBackend } from "../../emulators/launcher/memory-backend.ts";
 import { checkSignature, PROTOCOL } from "../../emulators/launcher/validate.ts";

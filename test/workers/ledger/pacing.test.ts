@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import {
   INITIAL_PACING,
   limited,
-  PROBE_WAIT_MS,
   type PacingState,
+  PROBE_WAIT_MS,
   probeSucceeded,
   type Reservation,
   take,

@@ -1,10 +1,11 @@
 // The emulator rejects what Modal rejects, at the protocol level, over raw HTTP from workerd. (Our client never
 // sends these requests; a client that did would learn it here instead of in production.)
+
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { describe, expect, inject, it } from "vitest";
 import { frameMessage, parseFrames } from "../../../src/sandboxes/direct/grpc/framing.ts";
 import { decodeAppGetOrCreateResponse } from "../../../src/sandboxes/direct/messages/app.ts";
 import { decodeImageGetOrCreateResponse } from "../../../src/sandboxes/direct/messages/image.ts";
-import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { modalEmulator } from "../../emulators/modal/control-client.ts";
 
 const HEADERS = {

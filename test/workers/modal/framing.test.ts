@@ -1,10 +1,11 @@
 // gRPC framing and the single-exchange layer, with an injected fetch that answers crafted HTTP responses
 // (every way a gRPC-over-fetch answer can go wrong), in workerd.
+
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { describe, expect, it } from "vitest";
 import { PermanentError, RetryableError, UpstreamError } from "../../../src/errors.ts";
 import { type FetchLike, grpcExchange } from "../../../src/sandboxes/direct/grpc/exchange.ts";
 import { FramingError, frameMessage, parseFrames } from "../../../src/sandboxes/direct/grpc/framing.ts";
-import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 
 const GRPC = { "content-type": "application/grpc" };
 

@@ -7,9 +7,9 @@ import {
   ProtoDecodeError,
   read,
   readMessage,
+  writeStringMap as writeMapField,
   writeMessage,
   writeString,
-  writeStringMap as writeMapField,
 } from "./wire.ts";
 
 /** `GenericResult.status` */
