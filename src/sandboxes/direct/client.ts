@@ -52,38 +52,6 @@ export interface ModalClientOptions {
   randomId?: () => string;
 }
 
-export interface ModalClientOptions {
-  serverUrl: string;
-  tokenId: string;
-  tokenSecret: string;
-  fetch: FetchLike;
-  now?: () => number;
-  /** Modal environment for apps, images and secrets; unset means the workspace default. */
-  environment?: string;
-  /** Deadline of one HTTP attempt (long polls get their own). */
-  timeoutMs?: number;
-  retry?: Partial<RetryPolicy>;
-  /** How long `ensureImage` follows a build before leaving it to a later retry. */
-  imageBuildTimeoutMs?: number;
-  imageBuilderVersion?: string;
-  clientVersion?: string;
-  libmodalVersion?: string;
-  logger?: Logger;
-  sleep?: (ms: number) => Promise<void>;
-  randomId?: () => string;
-}
-
-export type SandboxOutcome =
-  | "success"
-  | "failure"
-  | "terminated"
-  | "timeout"
-  | "init_failure"
-  | "internal_failure"
-  | "idle_timeout"
-  | "evicted"
-  | "unknown";
-
 export interface ModalClient extends SandboxProvider {
   /** AuthTokenGet, unless a token is cached: proves MODAL_TOKEN_ID / MODAL_TOKEN_SECRET and nothing more. */
   authenticate(): Promise<void>;
