@@ -5,7 +5,7 @@
  * runners of each scope ALLOWED_REPOS names. Without an installation id or an allowlist there is no installation
  * to check: each job uses the one its webhook names.
  */
-import type { RepoPattern } from "../config.ts";
+import type { RepoPattern } from "../config/variables.ts";
 import type { AppInfo, GitHubClient, Installation } from "../github/client.ts";
 import { type CheckResult, failed, passed } from "./check.ts";
 import { checkRunnerAccess, githubFailure, registrationPermission } from "./github-access.ts";

@@ -3,7 +3,8 @@
  * — built for each run, so that a token exchange or a JWT is proven now, not remembered from the dispatcher's
  * cache. Every call reads; none registers a runner or changes anything on GitHub.
  */
-import type { GitHubConfig, RepoPattern } from "../config.ts";
+import type { GitHubConfig } from "../config/dispatch.ts";
+import type { RepoPattern } from "../config/variables.ts";
 import { createGitHubClientFromConfig } from "../github/from-config.ts";
 import { CHECK_TIMEOUT_MS, type CheckDeps, type CheckResult } from "./check.ts";
 import { checkApp } from "./github-app.ts";

@@ -4,7 +4,7 @@
  * — idempotent, it creates the app only where the dispatcher would on its first job. Launcher mode: the launcher's
  * `/app`, which passes Modal's proxy auth, the launcher's signature check and its own AppGetOrCreate.
  */
-import type { ModalConfig } from "../config.ts";
+import type { ModalConfig } from "../config/dispatch.ts";
 import { UpstreamError } from "../errors.ts";
 import { createModalClient } from "../sandboxes/direct/client.ts";
 import { GrpcCode } from "../sandboxes/direct/grpc/status.ts";

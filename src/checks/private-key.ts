@@ -3,7 +3,7 @@
  * and a PEM that is text between the right lines but not an RSA key fails every App call. WebCrypto's import is
  * async, so the result is kept per configuration (once per isolate): /healthz and the status page ask often.
  */
-import type { GitHubAuthConfig } from "../config.ts";
+import type { GitHubAuthConfig } from "../config/dispatch.ts";
 import { importAppPrivateKey, signAppJwt } from "../github/jwt.ts";
 import { messageOf } from "./check.ts";
 

@@ -4,7 +4,7 @@
  * organization). `owner/*` names no repository, so with RUNNER_SCOPE=repo it gives nothing to check. A bound keeps
  * a long allowlist from turning one health check into dozens of calls.
  */
-import type { RepoPattern } from "../config.ts";
+import type { RepoPattern } from "../config/variables.ts";
 import { describeScope, type RunnerScope } from "../github/scope.ts";
 
 export const MAX_TARGETS = 10;

@@ -1,14 +1,16 @@
 /** The operator section: who may see the status page and use /api, and the prices behind cost estimates. */
 import * as z from "zod/mini";
-import type { OperatorConfig, Section } from "../config.ts";
+import type { Section } from "../config.ts";
 import {
+  all,
   decimal,
-  failed,
+  fields,
   HOST_RULE,
   host,
   httpsUrl,
   isSet,
   matching,
+  none,
   optional,
   read,
   required,
@@ -30,62 +32,69 @@ const GPU_SECOND: Record<string, number> = {
   B200: 0.001736,
 };
 
-const OPERATOR = {
-  STATUS_TOKEN: optional(matching(/^\S{20,}$/), "must be at least 20 characters without spaces"),
-  MODAL_PRICE_CPU_CORE_SECOND: decimal(0.0000393, 0, 1),
-  MODAL_PRICE_MEMORY_GIB_SECOND: decimal(0.00000222, 0, 1),
-  MODAL_PRICE_GPU_SECOND: decimal(undefined, 0, 1),
-  SANDBOX_GPU: optional(text, "must be a string"),
-};
+/** A bearer token for /status and /api (secret); used when Cloudflare Access is not configured. */
+const TOKEN = fields({
+  statusToken: [
+    "STATUS_TOKEN",
+    optional(matching(/^\S{20,}$/), "must be at least 20 characters without spaces"),
+  ],
+});
 
-/** Cloudflare Access: both of its variables once either is set. */
+const PRICES = fields({
+  cpu: ["MODAL_PRICE_CPU_CORE_SECOND", decimal(undefined, 0, 1)],
+  memory: ["MODAL_PRICE_MEMORY_GIB_SECOND", decimal(undefined, 0, 1)],
+  gpu: ["MODAL_PRICE_GPU_SECOND", decimal(undefined, 0, 1)],
+  sandboxGpu: ["SANDBOX_GPU", optional(text, "must be a string")],
+});
+/** USD per second, for cost estimates only (Modal's bill is the truth). */
+const Prices = z.pipe(
+  PRICES,
+  z.transform(({ cpu, memory, gpu, sandboxGpu }) => {
+    const [type = "", count = "1"] = sandboxGpu?.split(":") ?? [];
+    const gpuPrice = gpu ?? GPU_SECOND[type.toUpperCase()] ?? 0;
+    return {
+      cpuCoreSecond: cpu ?? 0.0000393,
+      memoryGibSecond: memory ?? 0.00000222,
+      /** Per GPU (the configured type), per second; 0 when SANDBOX_GPU is unset. */
+      gpuSecond: sandboxGpu === undefined ? 0 : gpuPrice * Number(count),
+      /** When the defaults were read off Modal's price list, or `configured`. */
+      asOf: [cpu, memory, gpu].some((price) => price !== undefined) ? "configured" : PRICES_AS_OF,
+    };
+  }),
+);
+export type ModalPrices = z.output<typeof Prices>;
+
+/** Cloudflare Access: the team's domain and the application's audience tag; both once either is set. */
 const both = "is required with the other Cloudflare Access variable";
-const ACCESS = {
-  ACCESS_TEAM_DOMAIN: required(host, both, HOST_RULE),
-  ACCESS_AUD: required(
-    matching(/^[A-Za-z0-9]{16,128}$/),
-    both,
-    "must be the Access application's audience (AUD) tag",
-  ),
-  ACCESS_CERTS_URL: httpsUrl(),
-};
-
+const ACCESS = fields({
+  team: ["ACCESS_TEAM_DOMAIN", required(host, both, HOST_RULE)],
+  audience: [
+    "ACCESS_AUD",
+    required(matching(/^[A-Za-z0-9]{16,128}$/), both, "must be the Access application's audience (AUD) tag"),
+  ],
+  certsUrl: ["ACCESS_CERTS_URL", httpsUrl()],
+});
 const Access = z.pipe(
-  z.object(ACCESS),
-  z.transform((vars): OperatorConfig["access"] => {
-    const team = vars.ACCESS_TEAM_DOMAIN.includes(".")
-      ? vars.ACCESS_TEAM_DOMAIN
-      : `${vars.ACCESS_TEAM_DOMAIN}.cloudflareaccess.com`;
-    const certsUrl = vars.ACCESS_CERTS_URL ?? `https://${team}/cdn-cgi/access/certs`;
-    return { teamDomain: team, audience: vars.ACCESS_AUD, certsUrl };
+  ACCESS,
+  z.transform(({ team, audience, certsUrl }) => {
+    const teamDomain = team.includes(".") ? team : `${team}.cloudflareaccess.com`;
+    return { teamDomain, audience, certsUrl: certsUrl ?? `https://${teamDomain}/cdn-cgi/access/certs` };
   }),
 );
 
-export const OPERATOR_VARIABLES = [...Object.keys(OPERATOR), ...Object.keys(ACCESS)];
+export const OPERATOR_VARIABLES = [TOKEN, PRICES, ACCESS].flatMap((group) => group.variables);
+
+/** Who may see the status page and use /api, and what a sandbox second costs (for estimates). */
+export interface OperatorConfig {
+  statusToken: string | undefined;
+  access: z.output<typeof Access> | undefined;
+  prices: ModalPrices;
+}
 
 export function operatorSection(env: Env): Section<OperatorConfig> {
-  const parsed = read(env, z.object(OPERATOR));
-  const access = isSet(env, "ACCESS_TEAM_DOMAIN") || isSet(env, "ACCESS_AUD") ? read(env, Access) : undefined;
-  if (!parsed.ok || access?.ok === false) return failed(access, parsed);
-  const vars = parsed.value;
-  const [type = "", count = "1"] = vars.SANDBOX_GPU?.split(":") ?? [];
-  const gpuPrice = vars.MODAL_PRICE_GPU_SECOND ?? GPU_SECOND[type.toUpperCase()] ?? 0;
-  const configured = [
-    "MODAL_PRICE_CPU_CORE_SECOND",
-    "MODAL_PRICE_MEMORY_GIB_SECOND",
-    "MODAL_PRICE_GPU_SECOND",
-  ] as const;
-  return {
-    ok: true,
-    value: {
-      statusToken: vars.STATUS_TOKEN,
-      access: access?.value,
-      prices: {
-        cpuCoreSecond: vars.MODAL_PRICE_CPU_CORE_SECOND,
-        memoryGibSecond: vars.MODAL_PRICE_MEMORY_GIB_SECOND,
-        gpuSecond: vars.SANDBOX_GPU === undefined ? 0 : gpuPrice * Number(count),
-        asOf: configured.some((name) => isSet(env, name)) ? "configured" : PRICES_AS_OF,
-      },
-    },
-  };
+  const access = isSet(env, "ACCESS_TEAM_DOMAIN") || isSet(env, "ACCESS_AUD") ? Access : none;
+  const parsed = read(env, all({ access, token: TOKEN, prices: Prices }));
+  if (!parsed.ok) return parsed;
+  const { token, ...operator } = parsed.value;
+  return { ok: true, value: { ...operator, statusToken: token.statusToken } };
 }

@@ -1,10 +1,11 @@
 /**
  * One helper, `variable(parse, fallback, rule)`, makes a variable of a zod object from a parser of one string. Blanks
  * count as unset (the dashboard and `.dev.vars` both produce them) and get the fallback, which is each variable's
- * one default; a value the parser refuses (`undefined`) is reported by the rule, never with the value.
+ * one default; a value the parser refuses (`undefined`) is reported by the rule, never with the value. `fields`
+ * names the config field each variable is read into, so a section's type is inferred from its schema.
  */
 import * as z from "zod/mini";
-import type { ConfigProblem, RepoPattern, Section } from "../config.ts";
+import type { ConfigProblem, Section } from "../config.ts";
 
 /** A parser's refusal with a message of its own; as a fallback, the message for a variable that must be set. */
 export class Problem {
@@ -27,23 +28,58 @@ export const variable = <T>(parse: Parse<T>, fallback: NoInfer<T> | Problem, rul
     return parsed === undefined ? refuse(rule) : parsed;
   });
 
+/** A config field read from the variable of this name, or a constant (a mode's tag). */
+type Field = readonly [variable: string, schema: z.core.$ZodType] | string;
+type Fields<F> = {
+  -readonly [K in keyof F]: F[K] extends readonly [string, infer S extends z.core.$ZodType]
+    ? z.output<S>
+    : F[K];
+};
+
+/**
+ * A schema of `env` keyed by config field, `{ cpu: ["SANDBOX_CPU", decimal(2, 0.125, 64)] }`: problems are reported
+ * by variable name, the output has the fields. `variables` lists the names, for the unknown-variable warning.
+ */
+export function fields<const F extends Record<string, Field>>(shape: F) {
+  const entries = Object.entries(shape);
+  const read = entries.flatMap(([, field]) => (typeof field === "string" ? [] : [field]));
+  const schema = z.pipe(
+    z.object(Object.fromEntries(read)),
+    z.transform(
+      (vars) =>
+        // Object.fromEntries loses the keys; each value is the one its field names, so the mapped type holds.
+        Object.fromEntries(
+          entries.map(([key, field]) => [key, typeof field === "string" ? field : vars[field[0]]]),
+        ) as Fields<F>,
+    ),
+  );
+  return Object.assign(schema, { variables: read.map(([name]) => name) });
+}
+
+/** Schemas that each read all of `env`, as one: their values by key, or every problem of every one. */
+export const all = <S extends Record<string, z.core.$ZodType>>(schemas: S) =>
+  z.pipe(
+    z.transform((env: unknown) => Object.fromEntries(Object.keys(schemas).map((key) => [key, env]))),
+    z.object(schemas),
+  );
+
+/** Reads nothing: a mode that is off. */
+export const none = z.transform((): undefined => undefined);
+
 export const optional = <T>(parse: Parse<T>, rule: string) => variable<T | undefined>(parse, undefined, rule);
 export const required = <T>(parse: Parse<T>, missing = "is required", rule = "must be a string") =>
   variable(parse, new Problem(missing), rule);
 
-/** The problems of the failed sections: values refused first, then variables left unset (all "is required…"). */
-export function failed(...sections: (Section<unknown> | undefined)[]): Section<never> {
-  const problems = sections.flatMap((section) => (section?.ok === false ? section.problems : []));
-  const missing = (problem: ConfigProblem) => problem.message.startsWith("is required");
-  return { ok: false, problems: [...problems.filter((p) => !missing(p)), ...problems.filter(missing)] };
-}
-
-/** `env` through `schema`: its value, or every problem by variable name and rule. */
+/** `env` through `schema`: its value, or every problem by variable name — values refused first, then unset ones. */
 export function read<S extends z.core.$ZodType>(env: Env, schema: S): Section<z.output<S>> {
   const result = z.safeParse(schema, env);
   if (result.success) return { ok: true, value: result.data };
-  const problems = result.error.issues.map(({ path, message }) => ({ variable: String(path[0]), message }));
-  return { ok: false, problems };
+  const problems = result.error.issues.map(({ path, message }) => ({
+    variable: String(path.at(-1)),
+    message,
+  }));
+  const missing = (problem: ConfigProblem) => problem.message.startsWith("is required");
+  return { ok: false, problems: [...problems.filter((p) => !missing(p)), ...problems.filter(missing)] };
 }
 
 /** Whether a variable is set to something other than blanks. */
@@ -90,41 +126,43 @@ export const host = (value: string) => {
 };
 export const HOST_RULE = "must be a host name such as github.example.com";
 
-/** A comma-separated list split into trimmed, non-empty items, lower-cased unless told. */
-const list = (value: string, lower = true) =>
-  value
-    .split(",")
-    .map((item) => (lower ? item.trim().toLowerCase() : item.trim()))
-    .filter((item) => item !== "");
+/** A comma-separated list: each trimmed item (lower-cased unless told) through `item`; blanks skipped. */
+const listOf =
+  <T>(item: (value: string) => T | undefined, lower = true) =>
+  (value: string) => {
+    const items = value
+      .split(",")
+      .map((text) => (lower ? text.trim().toLowerCase() : text.trim()))
+      .filter((text) => text !== "")
+      .map(item);
+    return items.every((parsed) => parsed !== undefined) ? items : undefined;
+  };
 
-const LABEL = /^[^,\s][^,]*$/;
 export const labelList = (fallback: string[]) =>
   variable(
     (value) => {
-      const labels = list(value, false);
-      return labels.length > 0 && labels.every((label) => LABEL.test(label)) ? labels : undefined;
+      const labels = listOf(matching(/^[^,\s][^,]*$/), false)(value);
+      return labels?.length === 0 ? undefined : labels;
     },
     fallback,
     "must be a comma-separated list of runner labels",
   );
 
+export interface RepoPattern {
+  owner: string;
+  /** `*` matches every repository of the owner. */
+  repo: string;
+}
+
 // GitHub's rules: owners are alphanumerics and single hyphens; repositories also allow `.` and `_`.
 const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
 const REPO = /^(?:[A-Za-z0-9._-]{1,100}|\*)$/;
+const repoPattern = (entry: string): RepoPattern | undefined => {
+  const [owner = "", repo = "", extra] = entry.split("/");
+  return extra === undefined && OWNER.test(owner) && REPO.test(repo) ? { owner, repo } : undefined;
+};
 export const repoPatterns = () =>
-  variable(
-    (value) => {
-      const patterns: RepoPattern[] = [];
-      for (const entry of list(value, false)) {
-        const [owner = "", repo = "", extra] = entry.split("/");
-        if (extra !== undefined || !OWNER.test(owner) || !REPO.test(repo)) return undefined;
-        patterns.push({ owner, repo });
-      }
-      return patterns;
-    },
-    [],
-    "must be a comma-separated list of owner/repo or owner/* entries",
-  );
+  variable(listOf(repoPattern, false), [], "must be a comma-separated list of owner/repo or owner/* entries");
 
 /**
  * The oldest actions/runner release GitHub lets register or re-register. From GitHub's 2026 changelog on
@@ -171,14 +209,12 @@ export const runnerCap = (fallback: number) =>
 export const gpuAllowList = (types: readonly string[], maxCount: (type: string) => number) =>
   variable(
     (value) => {
-      const allowed = new Map<string, number>();
-      for (const item of list(value)) {
+      const gpus = listOf((item): [string, number] | undefined => {
         const [type = "", count = "1"] = item.split(":");
         const most = whole(1, types.includes(type) ? maxCount(type) : 0)(count);
-        if (most === undefined) return undefined;
-        allowed.set(type, most);
-      }
-      return allowed;
+        return most === undefined ? undefined : [type, most];
+      })(value);
+      return gpus && new Map(gpus);
     },
     new Map<string, number>(),
     `must list Modal GPU types (${types.join(", ")}), each optionally with a count such as h100:2`,
@@ -190,15 +226,13 @@ export const IMAGE = /^[a-z0-9][a-z0-9._\-/:@]*$/i;
 export const imageMap = () =>
   variable(
     (value) => {
-      const images = new Map<string, string>();
-      for (const item of list(value, false)) {
+      const pairs = listOf((item): [string, string] | undefined => {
         const at = item.indexOf("=");
-        const alias = item.slice(0, at).trim().toLowerCase();
-        const image = item.slice(at + 1).trim();
-        if (at < 1 || !ALIAS.test(alias) || !IMAGE.test(image) || images.has(alias)) return undefined;
-        images.set(alias, image);
-      }
-      return images;
+        const [alias, image] = [item.slice(0, at).trim().toLowerCase(), item.slice(at + 1).trim()];
+        return at > 0 && ALIAS.test(alias) && IMAGE.test(image) ? [alias, image] : undefined;
+      }, false)(value);
+      const images = new Map(pairs);
+      return pairs !== undefined && images.size === pairs.length ? images : undefined;
     },
     new Map<string, string>(),
     "must be alias=image pairs separated by commas, e.g. cuda=ghcr.io/acme/runner-cuda:12",
@@ -207,10 +241,7 @@ export const imageMap = () =>
 /** `ALLOWED_REGIONS`: `us-east,eu-west` (Modal's region names). */
 export const regionList = () =>
   variable(
-    (value) => {
-      const regions = list(value);
-      return regions.every((region) => /^[a-z0-9][a-z0-9-]{0,62}$/.test(region)) ? regions : undefined;
-    },
+    listOf(matching(/^[a-z0-9][a-z0-9-]{0,62}$/)),
     [],
     "must be Modal region names separated by commas, e.g. us-east,eu-west",
   );

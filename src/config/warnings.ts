@@ -3,6 +3,7 @@
  * blocking.
  * Names and rules only, never a value.
  */
+import { closest, distance } from "fastest-levenshtein";
 import type { Config } from "../config.ts";
 import { DISPATCH_VARIABLES } from "./dispatch.ts";
 import { INTAKE_VARIABLES } from "./intake.ts";
@@ -17,28 +18,10 @@ export const KNOWN_VARIABLES = [
 const OUR_PREFIXES =
   /^(WEBHOOK|REQUIRED|ALLOW|GITHUB|RUNNER|MODAL|LAUNCHER|SANDBOX|MAX_RUNNERS|STUCK|ORPHAN|RECONCILE|RECOVER|LEDGER|JIT|DISPATCH|STATUS|ACCESS)_/;
 
-/** Edit distance, for "did you mean": short names only, so the quadratic cost is nothing. */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0] ?? 0;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j] ?? 0;
-      row[j] = Math.min((row[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length] ?? 0;
-}
-
-function nearest(name: string): string | undefined {
-  let best: { name: string; distance: number } | undefined;
-  for (const known of KNOWN_VARIABLES) {
-    const d = distance(name, known);
-    if (best === undefined || d < best.distance) best = { name: known, distance: d };
-  }
-  return best !== undefined && best.distance <= 3 ? best.name : undefined;
+/** The known name a typo is closest to, if it is within three edits. */
+function nearest(name: string): string {
+  const known = closest(name, KNOWN_VARIABLES);
+  return distance(name, known) <= 3 ? known : "";
 }
 
 export function configWarnings(env: Env, config: Config): string[] {
@@ -47,9 +30,9 @@ export function configWarnings(env: Env, config: Config): string[] {
   for (const [name, value] of Object.entries(env)) {
     if (typeof value !== "string" || known.has(name)) continue;
     const suggestion = nearest(name);
-    if (suggestion !== undefined || OUR_PREFIXES.test(name)) {
+    if (suggestion !== "" || OUR_PREFIXES.test(name)) {
       warnings.push(
-        `${name} is not a variable of actions-on-modal and is ignored${suggestion === undefined ? "" : `; did you mean ${suggestion}?`}`,
+        `${name} is not a variable of actions-on-modal and is ignored${suggestion === "" ? "" : `; did you mean ${suggestion}?`}`,
       );
     }
   }
@@ -60,7 +43,7 @@ export function configWarnings(env: Env, config: Config): string[] {
         "MAX_RUNNERS_PER_OWNER is 0: no runner starts and every job waits (unlimited means no cap)",
       );
     }
-    if (dispatch.paused)
+    if (dispatch.pacing.paused)
       warnings.push("DISPATCH_PAUSED is true: no new runner starts; jobs wait in the ledger");
     if (!dispatch.lifecycle.recoverLostDeliveries) {
       warnings.push("RECOVER_LOST_DELIVERIES is false: deliveries GitHub failed to make are not looked for");

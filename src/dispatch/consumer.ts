@@ -3,7 +3,9 @@
  * wait in the ledger — so one bad job never holds up or replays a batch. What a failure means is decided in one
  * place (settle.ts). Unparseable messages are logged and acknowledged: retrying them cannot help.
  */
-import { type DispatchConfig, describeProblems, loadConfig, secretValues } from "../config.ts";
+
+import type { DispatchConfig } from "../config/dispatch.ts";
+import { describeProblems, loadConfig, secretValues } from "../config.ts";
 import { type JobMessage, JobMessageSchema } from "../jobs/message.ts";
 import { budgetFor } from "../ledger/github-budget.ts";
 import { ledgerFor } from "../ledger/job-ledger.ts";

@@ -3,7 +3,7 @@
  * none): the job is marked failed with the last error, and whatever its attempts left is removed — every runner
  * of the job that GitHub does not report busy (a busy one runs a job, maybe another one), through retire.ts.
  */
-import type { DispatchConfig } from "../config.ts";
+import type { DispatchConfig } from "../config/dispatch.ts";
 import type { GitHubClient } from "../github/client.ts";
 import type { JobMessage } from "../jobs/message.ts";
 import { type JobLedger, runnerNameFor } from "../ledger/job-ledger.ts";

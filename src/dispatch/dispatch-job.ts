@@ -12,7 +12,7 @@
  * registered. What a failure means is decided in one place (settle.ts): a retry on the queue, a wait in the ledger,
  * or a failure — which removes what was registered (retire.ts) before the job is marked failed.
  */
-import type { DispatchConfig } from "../config.ts";
+import type { DispatchConfig } from "../config/dispatch.ts";
 import { PermanentError, RetryableError, UpstreamError } from "../errors.ts";
 import type { GitHubClient } from "../github/client.ts";
 import { runnerScopeForRepository } from "../github/scope.ts";
@@ -108,7 +108,7 @@ export async function dispatchJob(deps: DispatchDeps, message: JobMessage): Prom
       runnerLifetimeMs: config.runner.sizing.maxTimeoutSeconds * 1000,
     },
     message,
-    paused: config.paused,
+    paused: config.pacing.paused,
   });
   if (claim.outcome === "skip") return { kind: "skipped", reason: claim.reason };
   if (claim.outcome === "busy") return { kind: "busy", retryInMs: claim.retryInMs };

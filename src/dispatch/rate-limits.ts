@@ -4,7 +4,7 @@
  * and any limit GitHub announced, which every dispatch using the credential must then respect.
  */
 
-import type { DispatchConfig } from "../config.ts";
+import type { DispatchConfig } from "../config/dispatch.ts";
 import type { RateLimitSignal } from "../github/client.ts";
 import { budgetFor, type GitHubBudget, type HourlyObservation } from "../ledger/github-budget.ts";
 import type { PacingRate } from "../ledger/pacing.ts";

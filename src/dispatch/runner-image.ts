@@ -3,7 +3,7 @@
  * `RUNNER_VERSION`, where `latest` means the newest actions/runner release as GitHub reports it — looked up at
  * most once a day, because GitHub stops accepting runners that fall too far behind and a pinned default goes stale.
  */
-import type { DispatchConfig } from "../config.ts";
+import type { DispatchConfig } from "../config/dispatch.ts";
 
 export const OFFICIAL_RUNNER_IMAGE = "ghcr.io/actions/actions-runner";
 

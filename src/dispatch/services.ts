@@ -2,7 +2,7 @@
  * The upstream clients for a configuration, built once per isolate: they hold caches worth keeping (the App's
  * installation tokens, Modal's auth token and image builder version).
  */
-import type { DispatchConfig } from "../config.ts";
+import type { DispatchConfig } from "../config/dispatch.ts";
 import type { GitHubClient, RateLimitSignal } from "../github/client.ts";
 import { createGitHubClientFromConfig } from "../github/from-config.ts";
 import type { Logger } from "../log.ts";

@@ -1,5 +1,5 @@
 /** The client the Worker uses, built from its configuration. */
-import { DEFAULT_GITHUB_API_URL, type GitHubConfig } from "../config.ts";
+import { DEFAULT_GITHUB_API_URL, type GitHubConfig } from "../config/dispatch.ts";
 import type { Logger } from "../log.ts";
 import { createGitHubClient, type GitHubClient, type RateLimitSignal } from "./client.ts";
 

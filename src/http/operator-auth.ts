@@ -10,7 +10,8 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
-import { loadConfig, type OperatorConfig } from "../config.ts";
+import type { OperatorConfig } from "../config/operator.ts";
+import { loadConfig } from "../config.ts";
 import { type AccessVerifier, createAccessVerifier } from "./access-jwt.ts";
 import type { AppEnv } from "./context.ts";
 

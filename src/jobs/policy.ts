@@ -3,7 +3,8 @@
  * a job needs every required label. Public repositories are refused by default: a self-hosted runner there lets
  * any fork's pull request run code on our infrastructure.
  */
-import type { IntakeConfig, RepoPattern } from "../config.ts";
+import type { IntakeConfig } from "../config/intake.ts";
+import type { RepoPattern } from "../config/variables.ts";
 import type { WorkflowJobPayload } from "./workflow-job.ts";
 
 export type Decision = { accept: true } | { accept: false; reason: string };

@@ -10,7 +10,7 @@
  * Labels that are not ours (`modal` itself, `gpu`, `linux`) pass through untouched.
  */
 import * as z from "zod/mini";
-import type { SizingLimits } from "../config.ts";
+import type { SizingLimits } from "../config/dispatch.ts";
 
 /**
  * Modal's GPU types (modal.com/docs/guide/gpu, December 2026), lower-case as written in a label. The list is the

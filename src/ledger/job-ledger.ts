@@ -12,7 +12,8 @@
  * second per owner), and per-owner caches (Modal app and image ids, runner version) are filled once per owner.
  */
 import { DurableObject } from "cloudflare:workers";
-import { type DispatchConfig, loadConfig, secretValues } from "../config.ts";
+import type { DispatchConfig } from "../config/dispatch.ts";
+import { loadConfig, secretValues } from "../config.ts";
 import { cacheKeys } from "../dispatch/isolate-cache.ts";
 import { createRateLimitTracker, type RateLimitTracker } from "../dispatch/rate-limits.ts";
 import { createServices, type Services } from "../dispatch/services.ts";

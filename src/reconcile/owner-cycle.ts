@@ -15,7 +15,7 @@
  * Bounded: at most a few hundred items per cycle, GitHub calls within the reconciler's share of the credential's
  * hourly budget (what is refused is deferred a minute), one cycle at a time per owner (a lease).
  */
-import type { LifecycleConfig } from "../config.ts";
+import type { LifecycleConfig } from "../config/dispatch.ts";
 import type { GitHubClient } from "../github/client.ts";
 import type { JobMessage } from "../jobs/message.ts";
 import type { LedgerStore } from "../ledger/store.ts";

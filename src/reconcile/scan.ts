@@ -4,7 +4,7 @@
  * that the owner's ledger does not know to the queue, as if its delivery had arrived. Bounded per cycle; needs
  * "Actions: read" on the repositories (what dispatch needs already).
  */
-import type { IntakeConfig } from "../config.ts";
+import type { IntakeConfig } from "../config/intake.ts";
 import type { GitHubClient } from "../github/client.ts";
 import type { JobMessage } from "../jobs/message.ts";
 import { decideJob } from "../jobs/policy.ts";

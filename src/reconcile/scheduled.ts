@@ -9,7 +9,9 @@
  *
  * One cycle at a time (a lease in the control object); GitHub calls within the reconciler's budget share.
  */
-import { type DispatchConfig, loadConfig, secretValues } from "../config.ts";
+
+import type { DispatchConfig } from "../config/dispatch.ts";
+import { loadConfig, secretValues } from "../config.ts";
 import { createRateLimitTracker, type RateLimitTracker } from "../dispatch/rate-limits.ts";
 import { createServices, type Services } from "../dispatch/services.ts";
 import type { GitHubClient } from "../github/client.ts";

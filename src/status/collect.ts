@@ -52,7 +52,7 @@ export async function collectStatus(env: Env, now: number): Promise<StatusReport
   );
   return {
     generatedAt: new Date(now).toISOString(),
-    paused: { variable: dispatch?.paused ?? false, api: apiPaused },
+    paused: { variable: dispatch?.pacing.paused ?? false, api: apiPaused },
     totals: {
       owners: summaries.length,
       inFlight: summaries.reduce((sum, summary) => sum + summary.inFlight.length, 0),

@@ -37,7 +37,7 @@ export function configSummary(env: Env, config: Config): { name: string; value: 
     add("ALLOW_PUBLIC_REPOS", intake.allowPublicRepos);
   }
   if (config.dispatch.ok) {
-    const { github, modal, runner, lifecycle, pacing, paused } = config.dispatch.value;
+    const { github, modal, runner, lifecycle, pacing } = config.dispatch.value;
     add("GitHub API", shown(github.apiUrl));
     add("GitHub auth", github.auth.kind === "token" ? "PAT" : `App ${github.auth.appId}`);
     add("RUNNER_SCOPE", github.runnerScope);
@@ -74,7 +74,7 @@ export function configSummary(env: Env, config: Config): { name: string; value: 
     add("LEDGER_RETENTION_DAYS", lifecycle.retentionDays);
     add("JIT_RATE_PER_HOUR", pacing.jitPerHour);
     add("JIT_BURST", pacing.jitBurst);
-    add("DISPATCH_PAUSED", paused);
+    add("DISPATCH_PAUSED", pacing.paused);
   }
   for (const name of SECRETS) add(name, isSet(env, name) ? "set" : "not set");
   return rows;

@@ -5,7 +5,8 @@
  * renders.
  */
 import type { CheckReport } from "../checks/check.ts";
-import type { ModalPrices, RunnerConfig } from "../config.ts";
+import type { RunnerConfig } from "../config/dispatch.ts";
+import type { ModalPrices } from "../config/operator.ts";
 import type { DailyRow } from "../ledger/retention.ts";
 import type { OwnerSummary, StageSample } from "../ledger/summary.ts";
 import type { JobRecord, RunnerRecord } from "../ledger/types.ts";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig, type SizingLimits } from "../../../src/config.ts";
+import type { SizingLimits } from "../../../src/config/dispatch.ts";
+import { loadConfig } from "../../../src/config.ts";
 import {
   describeRefusal,
   MODAL_GPU_TYPES,
