@@ -126,6 +126,7 @@ const LIMITS = [
   ["memoryMiB", "maxMemoryMiB", "SANDBOX_MEMORY_MB", "MAX_SANDBOX_MEMORY_MB"],
   ["timeoutSeconds", "maxTimeoutSeconds", "SANDBOX_TIMEOUT_SECONDS", "MAX_SANDBOX_TIMEOUT_SECONDS"],
 ] as const;
+/** The sandbox a job gets, and in `sizing` what it may ask for with `modal-*` labels (src/jobs/sizing.ts). */
 const Runner = z.pipe(
   RUNNER,
   z.transform((runner, ctx) => {
@@ -147,7 +148,6 @@ const Runner = z.pipe(
       maxMemoryMiB: limits.maxMemoryMiB ?? memoryMiB,
       maxTimeoutSeconds: limits.maxTimeoutSeconds ?? timeoutSeconds,
     };
-    /** What a job may ask for with `modal-*` labels (src/jobs/sizing.ts), and what one that asks nothing gets. */
     return { ...defaults, image, maxPerOwner, sizing };
   }),
 );
@@ -171,7 +171,7 @@ const Lifecycle = v.fields({
 });
 export type LifecycleConfig = z.output<typeof Lifecycle>;
 
-/** How fast new runners start: JIT registrations per credential go through a token bucket (GitHub's secondary limits). */
+/** How fast new runners start: JIT registrations per credential go through a token bucket; none while paused. */
 const Pacing = v.fields({
   // GitHub documents at most 80 content-creating requests a minute and 500 an hour, without saying whether a JIT
   // registration is one. 420/h with a burst of 60 stays under both: at most 67 in any minute, 480 in any hour.

@@ -1,21 +1,7 @@
 /** The operator section: who may see the status page and use /api, and the prices behind cost estimates. */
 import * as z from "zod/mini";
 import type { Section } from "../config.ts";
-import {
-  all,
-  decimal,
-  fields,
-  HOST_RULE,
-  host,
-  httpsUrl,
-  isSet,
-  matching,
-  none,
-  optional,
-  read,
-  required,
-  text,
-} from "./variables.ts";
+import * as v from "./variables.ts";
 
 export const PRICES_AS_OF = "2026-06";
 const GPU_SECOND: Record<string, number> = {
@@ -33,18 +19,18 @@ const GPU_SECOND: Record<string, number> = {
 };
 
 /** A bearer token for /status and /api (secret); used when Cloudflare Access is not configured. */
-const TOKEN = fields({
+const TOKEN = v.fields({
   statusToken: [
     "STATUS_TOKEN",
-    optional(matching(/^\S{20,}$/), "must be at least 20 characters without spaces"),
+    v.optional(v.matching(/^\S{20,}$/), "must be at least 20 characters without spaces"),
   ],
 });
 
-const PRICES = fields({
-  cpu: ["MODAL_PRICE_CPU_CORE_SECOND", decimal(undefined, 0, 1)],
-  memory: ["MODAL_PRICE_MEMORY_GIB_SECOND", decimal(undefined, 0, 1)],
-  gpu: ["MODAL_PRICE_GPU_SECOND", decimal(undefined, 0, 1)],
-  sandboxGpu: ["SANDBOX_GPU", optional(text, "must be a string")],
+const PRICES = v.fields({
+  cpu: ["MODAL_PRICE_CPU_CORE_SECOND", v.decimal(undefined, 0, 1)],
+  memory: ["MODAL_PRICE_MEMORY_GIB_SECOND", v.decimal(undefined, 0, 1)],
+  gpu: ["MODAL_PRICE_GPU_SECOND", v.decimal(undefined, 0, 1)],
+  sandboxGpu: ["SANDBOX_GPU", v.optional(v.text, "must be a string")],
 });
 /** USD per second, for cost estimates only (Modal's bill is the truth). */
 const Prices = z.pipe(
@@ -66,13 +52,17 @@ export type ModalPrices = z.output<typeof Prices>;
 
 /** Cloudflare Access: the team's domain and the application's audience tag; both once either is set. */
 const both = "is required with the other Cloudflare Access variable";
-const ACCESS = fields({
-  team: ["ACCESS_TEAM_DOMAIN", required(host, both, HOST_RULE)],
+const ACCESS = v.fields({
+  team: ["ACCESS_TEAM_DOMAIN", v.required(v.host, both, v.HOST_RULE)],
   audience: [
     "ACCESS_AUD",
-    required(matching(/^[A-Za-z0-9]{16,128}$/), both, "must be the Access application's audience (AUD) tag"),
+    v.required(
+      v.matching(/^[A-Za-z0-9]{16,128}$/),
+      both,
+      "must be the Access application's audience (AUD) tag",
+    ),
   ],
-  certsUrl: ["ACCESS_CERTS_URL", httpsUrl()],
+  certsUrl: ["ACCESS_CERTS_URL", v.httpsUrl()],
 });
 const Access = z.pipe(
   ACCESS,
@@ -92,8 +82,8 @@ export interface OperatorConfig {
 }
 
 export function operatorSection(env: Env): Section<OperatorConfig> {
-  const access = isSet(env, "ACCESS_TEAM_DOMAIN") || isSet(env, "ACCESS_AUD") ? Access : none;
-  const parsed = read(env, all({ access, token: TOKEN, prices: Prices }));
+  const access = v.isSet(env, "ACCESS_TEAM_DOMAIN") || v.isSet(env, "ACCESS_AUD") ? Access : v.none;
+  const parsed = v.read(env, v.all({ access, token: TOKEN, prices: Prices }));
   if (!parsed.ok) return parsed;
   const { token, ...operator } = parsed.value;
   return { ok: true, value: { ...operator, statusToken: token.statusToken } };
