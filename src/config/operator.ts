@@ -38,11 +38,22 @@ const Prices = z.pipe(
   z.transform(({ cpu, memory, gpu, sandboxGpu }) => {
     const [type = "", count = "1"] = sandboxGpu?.split(":") ?? [];
     const gpuPrice = gpu ?? GPU_SECOND[type.toUpperCase()] ?? 0;
+    // MODAL_PRICE_GPU_SECOND is the price of SANDBOX_GPU's type (its meaning before jobs could ask for other
+    // GPUs); every other type a `modal-gpu-*` label asks for is priced off Modal's list.
+    const gpuSecondByType: Record<string, number> =
+      gpu === undefined || sandboxGpu === undefined
+        ? { ...GPU_SECOND }
+        : { ...GPU_SECOND, [type.toUpperCase()]: gpu };
     return {
       cpuCoreSecond: cpu ?? 0.0000393,
       memoryGibSecond: memory ?? 0.00000222,
-      /** Per GPU (the configured type), per second; 0 when SANDBOX_GPU is unset. */
+      /** All of SANDBOX_GPU's GPUs (the configured type and count), per second; 0 when SANDBOX_GPU is unset. */
       gpuSecond: sandboxGpu === undefined ? 0 : gpuPrice * Number(count),
+      /**
+       * USD per GPU-second by type (upper case, as src/ledger/usage.ts keeps it); a type not listed has no known
+       * price, and the estimate says it leaves it out.
+       */
+      gpuSecondByType,
       /** When the defaults were read off Modal's price list, or `configured`. */
       asOf: [cpu, memory, gpu].some((price) => price !== undefined) ? "configured" : PRICES_AS_OF,
     };

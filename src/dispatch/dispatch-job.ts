@@ -21,6 +21,7 @@ import { sizeJob } from "../jobs/sizing.ts";
 import type { GitHubBudget } from "../ledger/github-budget.ts";
 import type { JobLedger } from "../ledger/job-ledger.ts";
 import type { CacheEntry, ParkInput, WaitReason } from "../ledger/types.ts";
+import { sandboxSizeOf } from "../ledger/usage.ts";
 import { errorFields, type Logger } from "../log.ts";
 import { retireRunner } from "../reconcile/retire.ts";
 import type { RunnerSandboxSpec, SandboxProvider, StartedSandbox } from "../sandboxes/provider.ts";
@@ -98,6 +99,8 @@ export async function dispatchJob(deps: DispatchDeps, message: JobMessage): Prom
   const sizing = sizeJob(job.labels, config.runner.sizing);
   if (!sizing.ok) return await refuseJob(deps, message, sizing.refusal);
   const { size } = sizing;
+  // What the ledger prices the sandbox at (src/status/report.ts); an adopted sandbox was made from the same labels.
+  const sandboxSize = sandboxSizeOf(size);
   const claim = await ledger.claim({
     job,
     receivedAt,
@@ -184,6 +187,7 @@ export async function dispatchJob(deps: DispatchDeps, message: JobMessage): Prom
           sandboxId: existing.sandboxId,
           jitIssuedAt: null,
           sandboxCreatedAt: existing.createdAt,
+          size: sandboxSize,
           now: now(),
         });
         log.info("runner adopted", {
@@ -239,6 +243,7 @@ export async function dispatchJob(deps: DispatchDeps, message: JobMessage): Prom
         sandboxId: null,
         jitIssuedAt: null,
         sandboxCreatedAt: jitIssuedAt,
+        size: sandboxSize,
         now: jitIssuedAt,
       });
       log.info("runner adopted", { runnerId: jit.runnerId, reason: "runner already online" });
@@ -273,6 +278,7 @@ export async function dispatchJob(deps: DispatchDeps, message: JobMessage): Prom
       sandboxId: sandbox.sandboxId,
       jitIssuedAt,
       sandboxCreatedAt,
+      size: sandboxSize,
       now: sandboxCreatedAt,
     });
     log.info("runner started", {

@@ -8,7 +8,15 @@ import { HOT_QUERIES, hasFreeSlot, liveRunners } from "./capacity.ts";
 import { type JobState, mayAdvance, needsRunner } from "./job-state.ts";
 import { recordEnded } from "./retention.ts";
 import { clip, JOB_COLUMNS, toJobRecord } from "./rows.ts";
-import { addRunner, dropUnusedRunner, runnerNamed, runnersOfJob, updateRunner } from "./runners.ts";
+import {
+  addRunner,
+  dropUnusedRunner,
+  runnerNamed,
+  runnersOfJob,
+  setRunnerSize,
+  sizeValues,
+  updateRunner,
+} from "./runners.ts";
 import type { ClaimInput, ClaimResult, JobRecord, LifecycleInput, ParkInput, StartedInput } from "./types.ts";
 
 /** Deadlines the ledger sets for the reconciler; read from the configuration by the object. */
@@ -207,7 +215,8 @@ export function recordStarted(sql: SqlStorage, input: StartedInput, deadlines: D
   sql.exec(
     `UPDATE jobs SET state = CASE WHEN state IN ('queued', 'dispatching') THEN 'started' ELSE state END,
        runner_name = ?, runner_id = COALESCE(?, runner_id), sandbox_id = COALESCE(?, sandbox_id),
-       jit_issued_at = COALESCE(?, jit_issued_at), sandbox_created_at = ?, lease_until = 0, last_error = NULL,
+       jit_issued_at = COALESCE(?, jit_issued_at), sandbox_created_at = ?, sandbox_cpu = ?, sandbox_memory_mib = ?,
+       sandbox_gpu = ?, sandbox_gpu_count = ?, lease_until = 0, last_error = NULL,
        check_at = CASE WHEN state IN ('queued', 'dispatching') THEN ? ELSE check_at END, updated_at = ?
      WHERE job_id = ?`,
     input.runnerName,
@@ -215,10 +224,12 @@ export function recordStarted(sql: SqlStorage, input: StartedInput, deadlines: D
     input.sandboxId,
     input.jitIssuedAt,
     input.sandboxCreatedAt,
+    ...sizeValues(input.size),
     input.sandboxCreatedAt + deadlines.stuckMs,
     input.now,
     input.jobId,
   );
+  setRunnerSize(sql, input.runnerName, input.size);
   const job = requireJob(sql, input.jobId);
   // A job that ended while its runner was being made leaves that runner without a purpose: look at it now.
   const ended = job.endedAt !== null || job.state === "running";

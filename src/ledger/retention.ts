@@ -6,6 +6,7 @@
  */
 import * as z from "zod/mini";
 import type { JobRecord, RunnerRecord } from "./types.ts";
+import { addGpuSeconds, GpuSecondsSchema, type Usage, usageOf } from "./usage.ts";
 
 /** Upper bounds (ms) of the latency histogram's buckets; the last bucket holds everything above. */
 export const LATENCY_BUCKETS_MS = [
@@ -34,11 +35,21 @@ function addToHistogram(json: string, ms: number | undefined): string {
   return JSON.stringify(counts);
 }
 
-function ensureDay(sql: SqlStorage, day: string): { pickup_ms: string; total_ms: string } {
+function ensureDay(
+  sql: SqlStorage,
+  day: string,
+): { pickup_ms: string; total_ms: string; gpu_seconds: string } {
   sql.exec("INSERT INTO daily (day) VALUES (?) ON CONFLICT (day) DO NOTHING", day);
   return sql
-    .exec<{ pickup_ms: string; total_ms: string }>("SELECT pickup_ms, total_ms FROM daily WHERE day = ?", day)
+    .exec<{ pickup_ms: string; total_ms: string; gpu_seconds: string }>(
+      "SELECT pickup_ms, total_ms, gpu_seconds FROM daily WHERE day = ?",
+      day,
+    )
     .one();
+}
+
+function gpuSecondsOf(json: string): Record<string, number> {
+  return GpuSecondsSchema.parse(JSON.parse(json));
 }
 
 /** Folds one ended job into its day. */
@@ -56,7 +67,10 @@ export function recordEnded(sql: SqlStorage, job: JobRecord, now: number): void 
   );
 }
 
-/** Folds one runner that is gone into its day: how long its sandbox was billed, at most its lifetime. */
+/**
+ * Folds one runner that is gone into its day: how long its sandbox was billed, at most its lifetime, and what
+ * that was in resource-seconds of the size it was requested with.
+ */
 export function recordRunnerGone(
   sql: SqlStorage,
   runner: RunnerRecord,
@@ -65,12 +79,19 @@ export function recordRunnerGone(
 ): void {
   if (runner.requestedAt === null) return;
   const end = runner.sandboxGoneAt ?? runner.terminatedAt ?? runner.doneAt ?? now;
-  const seconds = Math.max(0, Math.min(end - runner.requestedAt, lifetimeMs)) / 1000;
+  const usage = usageOf(runner.size, Math.max(0, Math.min(end - runner.requestedAt, lifetimeMs)) / 1000);
   const day = dayOf(end);
-  ensureDay(sql, day);
+  const row = ensureDay(sql, day);
   sql.exec(
-    "UPDATE daily SET runners = runners + 1, sandbox_seconds = sandbox_seconds + ? WHERE day = ?",
-    seconds,
+    `UPDATE daily SET runners = runners + 1, sandbox_seconds = sandbox_seconds + ?,
+       unsized_seconds = unsized_seconds + ?, cpu_seconds = cpu_seconds + ?,
+       memory_gib_seconds = memory_gib_seconds + ?, gpu_seconds = ?
+     WHERE day = ?`,
+    usage.sandboxSeconds,
+    usage.unsizedSeconds,
+    usage.cpuSeconds,
+    usage.memoryGibSeconds,
+    JSON.stringify(addGpuSeconds(gpuSecondsOf(row.gpu_seconds), usage.gpuSeconds)),
     day,
   );
 }
@@ -95,13 +116,13 @@ export function prune(sql: SqlStorage, now: number, retentionMs: number): number
   return jobs + runners;
 }
 
-export interface DailyRow {
+/** One day's aggregate; its usage is that of the runners that went that day. */
+export interface DailyRow extends Usage {
   day: string;
   finished: number;
   failed: number;
   cancelled: number;
   runners: number;
-  sandboxSeconds: number;
   pickupMs: number[];
   totalMs: number[];
 }
@@ -115,6 +136,10 @@ export function dailyRows(sql: SqlStorage, since: string): DailyRow[] {
       cancelled: number;
       runners: number;
       sandbox_seconds: number;
+      unsized_seconds: number;
+      cpu_seconds: number;
+      memory_gib_seconds: number;
+      gpu_seconds: string;
       pickup_ms: string;
       total_ms: string;
     }>("SELECT * FROM daily WHERE day >= ? ORDER BY day", since)
@@ -126,6 +151,10 @@ export function dailyRows(sql: SqlStorage, since: string): DailyRow[] {
       cancelled: row.cancelled,
       runners: row.runners,
       sandboxSeconds: row.sandbox_seconds,
+      unsizedSeconds: row.unsized_seconds,
+      cpuSeconds: row.cpu_seconds,
+      memoryGibSeconds: row.memory_gib_seconds,
+      gpuSeconds: gpuSecondsOf(row.gpu_seconds),
       pickupMs: HistogramSchema.parse(JSON.parse(row.pickup_ms)),
       totalMs: HistogramSchema.parse(JSON.parse(row.total_ms)),
     }));

@@ -6,9 +6,32 @@ import * as z from "zod/mini";
 import { JOB_STATES } from "./job-state.ts";
 import { RUNNER_STATES } from "./runner-state.ts";
 import { type JobRecord, type RunnerRecord, WAIT_REASONS } from "./types.ts";
+import type { SandboxSize } from "./usage.ts";
 
 const Nullable = <T extends z.ZodMiniType>(schema: T) => z.nullable(schema);
 const LabelsSchema = z.array(z.string());
+
+/** The sandbox size columns of `jobs` and `runners`; all NULL in rows from before sizes were recorded. */
+const SIZE_COLUMNS = {
+  sandbox_cpu: Nullable(z.number()),
+  sandbox_memory_mib: Nullable(z.number()),
+  sandbox_gpu: Nullable(z.string()),
+  sandbox_gpu_count: Nullable(z.number()),
+};
+
+function sizeOf(row: {
+  sandbox_cpu: number | null;
+  sandbox_memory_mib: number | null;
+  sandbox_gpu: string | null;
+  sandbox_gpu_count: number | null;
+}): SandboxSize | null {
+  if (row.sandbox_cpu === null || row.sandbox_memory_mib === null) return null;
+  return {
+    cpu: row.sandbox_cpu,
+    memoryMiB: row.sandbox_memory_mib,
+    gpu: row.sandbox_gpu === null ? null : { type: row.sandbox_gpu, count: row.sandbox_gpu_count ?? 1 },
+  };
+}
 
 const JobRowSchema = z.object({
   job_id: z.number(),
@@ -40,6 +63,7 @@ const JobRowSchema = z.object({
   ran_on: Nullable(z.string()),
   dispatch_reason: Nullable(z.string()),
   ended_at: Nullable(z.number()),
+  ...SIZE_COLUMNS,
 });
 
 export function toJobRecord(row: unknown): JobRecord {
@@ -74,6 +98,7 @@ export function toJobRecord(row: unknown): JobRecord {
     ranOn: r.ran_on,
     dispatchReason: r.dispatch_reason,
     endedAt: r.ended_at,
+    size: sizeOf(r),
   };
 }
 
@@ -110,6 +135,7 @@ const RunnerRowSchema = z.object({
   check_at: Nullable(z.number()),
   last_error: Nullable(z.string()),
   updated_at: z.number(),
+  ...SIZE_COLUMNS,
 });
 
 export function toRunnerRecord(row: unknown): RunnerRecord {
@@ -144,6 +170,7 @@ export function toRunnerRecord(row: unknown): RunnerRecord {
     checkAt: r.check_at,
     lastError: r.last_error,
     updatedAt: r.updated_at,
+    size: sizeOf(r),
   };
 }
 

@@ -3,6 +3,7 @@ import { RECONCILE_QUERIES } from "./reconcile-queries.ts";
 import { clip, toRunnerRecord } from "./rows.ts";
 import type { RunnerState } from "./runner-state.ts";
 import type { RunnerRecord } from "./types.ts";
+import type { SandboxSize } from "./usage.ts";
 
 export interface NewRunner {
   runnerName: string;
@@ -29,6 +30,21 @@ export function addRunner(sql: SqlStorage, runner: NewRunner): void {
     runner.reason,
     runner.now,
     runner.now,
+  );
+}
+
+/** The values of the `sandbox_cpu, sandbox_memory_mib, sandbox_gpu, sandbox_gpu_count` columns, in that order. */
+export function sizeValues(size: SandboxSize): [number, number, string | null, number | null] {
+  return [size.cpu, size.memoryMiB, size.gpu?.type ?? null, size.gpu?.count ?? null];
+}
+
+/** What its sandbox was requested with: what the day's aggregate prices once the runner is gone. */
+export function setRunnerSize(sql: SqlStorage, runnerName: string, size: SandboxSize): void {
+  sql.exec(
+    `UPDATE runners SET sandbox_cpu = ?, sandbox_memory_mib = ?, sandbox_gpu = ?, sandbox_gpu_count = ?
+     WHERE runner_name = ?`,
+    ...sizeValues(size),
+    runnerName,
   );
 }
 

@@ -118,6 +118,24 @@ export const MIGRATIONS: readonly string[] = [
   "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
   // The status page's window of recent jobs (not read on the dispatch path).
   "CREATE INDEX jobs_received ON jobs (received_at)",
+  // Each sandbox's size as requested (a job's `modal-*` labels, or the default), so that the cost estimate prices
+  // what was asked for: cores, MiB, GPU type (upper case) and count. NULL in rows from before: priced at the
+  // configured default size, which is what such a sandbox most likely had.
+  "ALTER TABLE jobs ADD COLUMN sandbox_cpu REAL",
+  "ALTER TABLE jobs ADD COLUMN sandbox_memory_mib INTEGER",
+  "ALTER TABLE jobs ADD COLUMN sandbox_gpu TEXT",
+  "ALTER TABLE jobs ADD COLUMN sandbox_gpu_count INTEGER",
+  "ALTER TABLE runners ADD COLUMN sandbox_cpu REAL",
+  "ALTER TABLE runners ADD COLUMN sandbox_memory_mib INTEGER",
+  "ALTER TABLE runners ADD COLUMN sandbox_gpu TEXT",
+  "ALTER TABLE runners ADD COLUMN sandbox_gpu_count INTEGER",
+  // A day's resource-seconds (src/ledger/usage.ts): `unsized_seconds` are sandbox seconds of unknown size — every
+  // second a day counted before this migration — and the rest is core-, GiB- and per-type GPU-seconds (JSON).
+  "ALTER TABLE daily ADD COLUMN unsized_seconds REAL NOT NULL DEFAULT 0",
+  "UPDATE daily SET unsized_seconds = sandbox_seconds",
+  "ALTER TABLE daily ADD COLUMN cpu_seconds REAL NOT NULL DEFAULT 0",
+  "ALTER TABLE daily ADD COLUMN memory_gib_seconds REAL NOT NULL DEFAULT 0",
+  "ALTER TABLE daily ADD COLUMN gpu_seconds TEXT NOT NULL DEFAULT '{}'",
 ];
 
 export function migrate(sql: SqlStorage): void {

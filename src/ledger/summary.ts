@@ -8,6 +8,7 @@ import { DAY_MS, type DailyRow, dailyRows, dayOf } from "./retention.ts";
 import { JOB_COLUMNS, toJobRecord } from "./rows.ts";
 import { runnersInFlight } from "./runners.ts";
 import type { JobRecord, RunnerRecord } from "./types.ts";
+import { addUsage, emptyUsage, type Usage, usageOf } from "./usage.ts";
 
 /** Milliseconds each stage of one job took; absent when it has not happened (yet). */
 export interface StageSample {
@@ -40,8 +41,8 @@ export interface OwnerSummary {
   ended: JobRecord[];
   samples: StageSample[];
   daily: DailyRow[];
-  /** Sandbox seconds of runners still in flight (the daily rows count runners once gone). */
-  liveSandboxSeconds: number;
+  /** What the runners still in flight used so far (the daily rows count runners once gone). */
+  liveUsage: Usage;
 }
 
 const LIMIT = 200;
@@ -91,11 +92,11 @@ export function summarize(
     input.now - DAY_MS,
   );
   const runners = runnersInFlight(sql, LIMIT);
-  const liveSandboxSeconds = runners.reduce((sum, runner) => {
+  const liveUsage = runners.reduce((sum, runner) => {
     if (runner.requestedAt === null) return sum;
     const end = Math.min(runner.sandboxGoneAt ?? input.now, runner.requestedAt + input.lifetimeMs);
-    return sum + Math.max(0, end - runner.requestedAt) / 1000;
-  }, 0);
+    return addUsage(sum, usageOf(runner.size, Math.max(0, end - runner.requestedAt) / 1000));
+  }, emptyUsage());
   return {
     owner: input.owner,
     paused: input.paused,
@@ -108,6 +109,6 @@ export function summarize(
     ended,
     samples: recent.map(sampleOf),
     daily: dailyRows(sql, dayOf(input.now - 30 * DAY_MS)),
-    liveSandboxSeconds,
+    liveUsage,
   };
 }

@@ -2,6 +2,7 @@ import type { JobMessage, QueuedJob } from "../jobs/message.ts";
 import type { RunnerLimits } from "./capacity.ts";
 import type { JobState } from "./job-state.ts";
 import type { RunnerState } from "./runner-state.ts";
+import type { SandboxSize } from "./usage.ts";
 
 /**
  * Why a job waits in the ledger instead of on the queue (where waiting would spend the message's retries):
@@ -62,6 +63,8 @@ export interface JobRecord {
   dispatchReason: string | null;
   /** When the job reached a terminal state (finished, failed, cancelled). */
   endedAt: number | null;
+  /** The size its latest sandbox was requested with; null before one was, or in rows older than sizes. */
+  size: SandboxSize | null;
 }
 
 /** One runner we started. A job may have several over time; a runner may run another job than its own. */
@@ -102,6 +105,8 @@ export interface RunnerRecord {
   checkAt: number | null;
   lastError: string | null;
   updatedAt: number;
+  /** The size its sandbox was requested with; null before it was, for strays, and in rows older than sizes. */
+  size: SandboxSize | null;
 }
 
 export interface ClaimInput {
@@ -148,6 +153,8 @@ export interface StartedInput {
   sandboxId: string | null;
   jitIssuedAt: number | null;
   sandboxCreatedAt: number;
+  /** The size the sandbox was requested with (an adopted one: the size its job's labels give now). */
+  size: SandboxSize;
   now: number;
 }
 

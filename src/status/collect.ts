@@ -10,6 +10,7 @@ import { controlFor } from "../ledger/control.ts";
 import { ledgerFor } from "../ledger/job-ledger.ts";
 import { DAY_MS, dayOf } from "../ledger/retention.ts";
 import type { OwnerSummary } from "../ledger/summary.ts";
+import { sandboxSizeOf } from "../ledger/usage.ts";
 import { configSummary } from "./config-summary.ts";
 import { costOf, latencyOf, type StatusReport } from "./report.ts";
 
@@ -44,7 +45,8 @@ export async function collectStatus(env: Env, now: number): Promise<StatusReport
   const checks = lastChecks(config);
   const prices = config.operator.ok
     ? config.operator.value.prices
-    : { cpuCoreSecond: 0, memoryGibSecond: 0, gpuSecond: 0, asOf: "unknown" };
+    : { cpuCoreSecond: 0, memoryGibSecond: 0, gpuSecond: 0, gpuSecondByType: {}, asOf: "unknown" };
+  const defaultSize = sandboxSizeOf(dispatch?.runner ?? { cpu: 0, memoryMiB: 0, gpu: undefined });
   const samples = summaries.flatMap((summary) => summary.samples);
   const failedToday = summaries.reduce(
     (sum, summary) => sum + summary.failures.filter((job) => (job.endedAt ?? 0) >= now - DAY_MS).length,
@@ -73,7 +75,7 @@ export async function collectStatus(env: Env, now: number): Promise<StatusReport
       ended: summary.ended,
     })),
     latency: { hour: latencyOf(samples, now - HOUR_MS), day: latencyOf(samples, now - DAY_MS) },
-    cost: costOf(summaries, dispatch?.runner ?? { cpu: 0, memoryMiB: 0 }, prices, dayOf(now)),
+    cost: costOf(summaries, defaultSize, prices, dayOf(now)),
     config: {
       summary: configSummary(env, config),
       warnings,

@@ -5,11 +5,17 @@
  * renders.
  */
 import type { CheckReport } from "../checks/check.ts";
-import type { RunnerConfig } from "../config/dispatch.ts";
 import type { ModalPrices } from "../config/operator.ts";
-import type { DailyRow } from "../ledger/retention.ts";
 import type { OwnerSummary, StageSample } from "../ledger/summary.ts";
 import type { JobRecord, RunnerRecord } from "../ledger/types.ts";
+import {
+  addGpuSeconds,
+  addUsage,
+  emptyUsage,
+  type SandboxSize,
+  type Usage,
+  usageOf,
+} from "../ledger/usage.ts";
 
 export const STAGES = ["queue", "jit", "sandbox", "connect", "pickup", "run"] as const;
 export type Stage = (typeof STAGES)[number];
@@ -25,12 +31,19 @@ export type Latency = Record<Stage, StageStats>;
 
 export interface CostEstimate {
   prices: ModalPrices;
+  /** The size of a sandbox whose job asks for none (`SANDBOX_*`); rows without a recorded size are priced at it. */
+  defaultSize: SandboxSize;
   /** USD per sandbox second at the configured size. */
   perSandboxSecond: number;
   /** USD per job ended today (UTC): today's sandbox cost / jobs ended today. */
   perJob: number | null;
   today: number;
   days: { day: string; usd: number; jobs: number; sandboxSeconds: number }[];
+  /**
+   * GPU types used in these days with no known price (not in Modal's list as we have it), and their GPU-seconds:
+   * left out of every figure above, which then reads low, rather than priced at a guess.
+   */
+  unpriced: { type: string; gpuSeconds: number }[];
 }
 
 export interface OwnerReport {
@@ -86,57 +99,78 @@ export function latencyOf(samples: readonly StageSample[], since: number): Laten
   };
 }
 
-export function perSandboxSecond(
-  runner: Pick<RunnerConfig, "cpu" | "memoryMiB">,
+/** Resource-seconds → USD; GPU types without a price count 0 and are returned, so the page can say so. */
+function price(
+  usage: Usage,
+  defaultSize: SandboxSize,
   prices: ModalPrices,
-): number {
-  return (
-    runner.cpu * prices.cpuCoreSecond + (runner.memoryMiB / 1024) * prices.memoryGibSecond + prices.gpuSecond
-  );
+): { usd: number; unpriced: Usage["gpuSeconds"] } {
+  // What the ledger could not size ran, most likely, at the default size.
+  const sized = addUsage({ ...usage, unsizedSeconds: 0 }, usageOf(defaultSize, usage.unsizedSeconds));
+  let usd = sized.cpuSeconds * prices.cpuCoreSecond + sized.memoryGibSeconds * prices.memoryGibSecond;
+  const unpriced: Usage["gpuSeconds"] = {};
+  for (const [type, seconds] of Object.entries(sized.gpuSeconds)) {
+    const perSecond = prices.gpuSecondByType[type];
+    if (perSecond === undefined) unpriced[type] = seconds;
+    else usd += seconds * perSecond;
+  }
+  return { usd, unpriced };
+}
+
+/** USD per second of one sandbox of `size`. */
+export function perSandboxSecond(size: SandboxSize, prices: ModalPrices): number {
+  return price(usageOf(size, 1), size, prices).usd;
 }
 
 /**
- * What one job's sandbox cost so far, at the configured size: from the sandbox request to the job's end (or now).
- * An estimate — a sandbox may outlive its job a little, or serve another — and null without a sandbox.
+ * What one job's sandbox cost so far, at the size it was requested with (the default for rows older than sizes):
+ * from the sandbox request to the job's end (or now). An estimate — a sandbox may outlive its job a little, or
+ * serve another — and null without a sandbox.
  */
-export function estimatedJobUsd(job: JobRecord, now: number, usdPerSandboxSecond: number): number | null {
+export function estimatedJobUsd(
+  job: JobRecord,
+  now: number,
+  cost: Pick<CostEstimate, "prices" | "defaultSize">,
+): number | null {
   if (job.sandboxCreatedAt === null) return null;
   const end = job.endedAt ?? job.completedAt ?? now;
-  return (Math.max(0, end - job.sandboxCreatedAt) / 1000) * usdPerSandboxSecond;
+  return (
+    (Math.max(0, end - job.sandboxCreatedAt) / 1000) *
+    perSandboxSecond(job.size ?? cost.defaultSize, cost.prices)
+  );
 }
 
 export function costOf(
   owners: readonly OwnerSummary[],
-  runner: Pick<RunnerConfig, "cpu" | "memoryMiB">,
+  defaultSize: SandboxSize,
   prices: ModalPrices,
   today: string,
 ): CostEstimate {
-  const rate = perSandboxSecond(runner, prices);
-  const byDay = new Map<string, { sandboxSeconds: number; jobs: number }>();
-  const add = (row: Pick<DailyRow, "day" | "sandboxSeconds" | "finished" | "failed" | "cancelled">) => {
-    const entry = byDay.get(row.day) ?? { sandboxSeconds: 0, jobs: 0 };
-    entry.sandboxSeconds += row.sandboxSeconds;
-    entry.jobs += row.finished + row.failed + row.cancelled;
-    byDay.set(row.day, entry);
+  const byDay = new Map<string, { usage: Usage; jobs: number }>();
+  const add = (day: string, usage: Usage, jobs: number) => {
+    const entry = byDay.get(day) ?? { usage: emptyUsage(), jobs: 0 };
+    byDay.set(day, { usage: addUsage(entry.usage, usage), jobs: entry.jobs + jobs });
   };
   for (const owner of owners) {
-    for (const row of owner.daily) add(row);
-    add({ day: today, sandboxSeconds: owner.liveSandboxSeconds, finished: 0, failed: 0, cancelled: 0 });
+    for (const row of owner.daily) add(row.day, row, row.finished + row.failed + row.cancelled);
+    add(today, owner.liveUsage, 0);
   }
+  let unpriced: Usage["gpuSeconds"] = {};
   const days = [...byDay]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([day, entry]) => ({
-      day,
-      usd: entry.sandboxSeconds * rate,
-      jobs: entry.jobs,
-      sandboxSeconds: entry.sandboxSeconds,
-    }));
+    .map(([day, entry]) => {
+      const priced = price(entry.usage, defaultSize, prices);
+      unpriced = addGpuSeconds(unpriced, priced.unpriced);
+      return { day, usd: priced.usd, jobs: entry.jobs, sandboxSeconds: entry.usage.sandboxSeconds };
+    });
   const current = days.find((day) => day.day === today);
   return {
     prices,
-    perSandboxSecond: rate,
+    defaultSize,
+    perSandboxSecond: perSandboxSecond(defaultSize, prices),
     perJob: current === undefined || current.jobs === 0 ? null : current.usd / current.jobs,
     today: current?.usd ?? 0,
     days,
+    unpriced: Object.entries(unpriced).map(([type, gpuSeconds]) => ({ type, gpuSeconds })),
   };
 }

@@ -41,7 +41,7 @@ function jobRow(report: StatusReport, now: number, job: JobRecord): Html {
     <td class="num">${age(now, job.receivedAt)}</td><td class="num">${age(now, stateSince(job))}</td>
     <td class="mono">${job.runnerName ?? "—"}</td><td class="mono">${job.sandboxId ?? "—"}</td>
     <td class="num">${job.attempts}</td><td class="why">${why(job)}</td>
-    <td class="num">${usd(estimatedJobUsd(job, now, report.cost.perSandboxSecond))}</td>
+    <td class="num">${usd(estimatedJobUsd(job, now, report.cost))}</td>
   </tr>`;
 }
 
@@ -137,7 +137,7 @@ export function endedSection(report: StatusReport, now: number): Html | string {
           job.conclusion === null || job.conclusion === job.state ? "" : ` (${job.conclusion})`
         }</span></td><td>${ago(now, job.endedAt)} ago</td><td class="mono">${job.ranOn ?? "—"}</td>
         <td class="num">${duration(job.completedAt === null ? null : job.completedAt - job.receivedAt)}</td>
-        <td class="num">${usd(estimatedJobUsd(job, now, report.cost.perSandboxSecond))}</td></tr>`,
+        <td class="num">${usd(estimatedJobUsd(job, now, report.cost))}</td></tr>`,
     )}</tbody></table></div></section>`;
 }
 

@@ -99,6 +99,10 @@ export function costSection(report: StatusReport): Html {
     ${usd(cost.perSandboxSecond * 3600)} per sandbox hour at the configured size ·
     prices ${cost.prices.asOf === "configured" ? "configured" : `of ${cost.prices.asOf}`}
     <span class="muted">(Modal's bill is the truth)</span></p>
+  ${cost.unpriced.map(
+    (gpu) => html`<p data-unpriced-gpu="${gpu.type}"><strong>Leaves out ${duration(gpu.gpuSeconds * 1000)}
+      of ${gpu.type} GPU time:</strong> no price is known for that type, so every figure here reads low.</p>`,
+  )}
   ${
     days.length === 0
       ? ""

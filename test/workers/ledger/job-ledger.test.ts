@@ -4,6 +4,7 @@ import type { JobMessage, QueuedJob } from "../../../src/jobs/message.ts";
 import type { RunnerLimits } from "../../../src/ledger/capacity.ts";
 import { ledgerFor } from "../../../src/ledger/job-ledger.ts";
 import type { ClaimInput } from "../../../src/ledger/types.ts";
+import type { SandboxSize } from "../../../src/ledger/usage.ts";
 import { uniqueJobId } from "../../support/webhook.ts";
 
 const LEASE = 60_000;
@@ -29,6 +30,8 @@ function job(overrides: Partial<QueuedJob> = {}): QueuedJob {
 
 const ledger = () => ledgerFor(env.LEDGER, `owner-${crypto.randomUUID()}`);
 
+/** The size the Worker's default configuration gives a sandbox. */
+const SIZE: SandboxSize = { cpu: 2, memoryMiB: 4096, gpu: null };
 const NO_CAP: RunnerLimits = { maxRunners: null, runnerLifetimeMs: 3_600_000 };
 
 /** A claim of `queued` at the given times; no runner cap unless `limits` says otherwise. */
@@ -106,6 +109,7 @@ describe("claim", () => {
       sandboxId: "sb-1",
       jitIssuedAt: T + 15,
       sandboxCreatedAt: T + 20,
+      size: SIZE,
       now: T + 21,
     });
     expect(await stub.getJob(queued.id)).toMatchObject({
@@ -185,6 +189,7 @@ describe("lifecycle", () => {
       sandboxId: "sb",
       jitIssuedAt: T + 11,
       sandboxCreatedAt: T + 12,
+      size: SIZE,
       now: T + 12,
     });
     const { record: running } = await stub.recordLifecycle({
@@ -246,6 +251,7 @@ describe("the per-owner runner cap", () => {
       sandboxId: `sb-${queued.id}`,
       jitIssuedAt: now,
       sandboxCreatedAt: now,
+      size: SIZE,
       now,
     });
     return claimed.runnerName;
