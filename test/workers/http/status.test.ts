@@ -4,6 +4,7 @@
  * why it waits or failed — the latencies and the cost, and must never show a secret. Runs in a project of its own
  * (vitest.config.ts): it pauses dispatch, which no other test's ledgers may see.
  */
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { duration } from "../../../src/http/status-page/format.ts";
@@ -207,6 +208,45 @@ describe("the status page", () => {
     const bodies = [await page(), JSON.stringify(await report())];
     for (const body of bodies) for (const secret of secrets) expect(body).not.toContain(secret);
     expect(bodies[1]).toContain("[redacted]");
+  });
+});
+
+describe("the cost of a job sized by its labels", () => {
+  it("is priced at its own size in its row and in the day's total, not at the configured size", async () => {
+    const repository = freshRepository();
+    const labels = ["self-hosted", "modal", "modal-cpu-16", "modal-mem-64g", "modal-gpu-l4"];
+    // Through the real consumer; then its sandbox is made ten minutes old (a JIT pace does not let the consumer's
+    // clock go back that far), as if the job had been running that long.
+    const { message } = await dispatchedAgo(repository, { labels });
+    await runInDurableObject(ledgerOf(repository), (_instance, state) => {
+      const sql = state.storage.sql;
+      sql.exec(
+        "UPDATE jobs SET sandbox_created_at = sandbox_created_at - ? WHERE job_id = ?",
+        10 * MINUTE,
+        message.job.id,
+      );
+      sql.exec(
+        "UPDATE runners SET requested_at = requested_at - ? WHERE job_id = ?",
+        10 * MINUTE,
+        message.job.id,
+      );
+    });
+    const data = await report();
+    const record = data.owners.flatMap((entry) => entry.inFlight).find((job) => job.jobId === message.job.id);
+    expect(record?.size).toEqual({ cpu: 16, memoryMiB: 65536, gpu: { type: "L4", count: 1 } });
+    // Modal's list prices (README): 16 cores, 64 GiB and an L4, against 2 cores and 4 GiB by default.
+    const perSecond = 16 * 0.0000393 + 64 * 0.00000222 + 0.000222;
+    const ownCost = 600 * perSecond;
+    const row = jobRow(
+      tableOf(await page(), `class="jobs" data-owner="${owner(repository)}"`),
+      message.job.id,
+    );
+    const shown = Number(/<td class="num">\$([\d.]+)<\/td>\s*<\/tr>/.exec(row)?.[1]);
+    // Ten minutes and the few seconds since, at the job's size (at the default size: $0.05).
+    expect(shown).toBeGreaterThanOrEqual(ownCost - 0.005);
+    expect(shown).toBeLessThan(ownCost + 0.05);
+    expect(data.cost.today).toBeGreaterThanOrEqual(ownCost);
+    expect(data.cost.perSandboxSecond).toBeCloseTo(2 * 0.0000393 + 4 * 0.00000222, 12);
   });
 });
 
