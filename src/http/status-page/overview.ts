@@ -4,7 +4,13 @@
  * estimate, and the configuration.
  */
 import { html } from "hono/html";
-import { type Latency, STAGES, type Stage, type StatusReport } from "../../status/report.ts";
+import {
+  type CostEstimate,
+  type Latency,
+  STAGES,
+  type Stage,
+  type StatusReport,
+} from "../../status/report.ts";
 import { clock, duration, plural, usd } from "./format.ts";
 import type { Html } from "./layout.ts";
 
@@ -91,8 +97,7 @@ export function latencyTable(report: StatusReport): Html {
   </table></div></section>`;
 }
 
-export function costSection(report: StatusReport): Html {
-  const { cost } = report;
+export function costSection(cost: CostEstimate): Html {
   const days = [...cost.days].reverse().slice(0, 14);
   return html`<section aria-labelledby="cost"><h2 id="cost">Modal cost (estimate)</h2>
   <p id="cost-line">${usd(cost.today)} today · ${usd(cost.perJob)} per job ended today ·

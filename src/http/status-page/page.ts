@@ -54,7 +54,7 @@ ${failuresSection(report, now)}
 ${latencyTable(report)}
 ${endedSection(report, now)}
 ${runnersSection(report, now)}
-${costSection(report)}
+${costSection(report.cost)}
 ${report.checks?.ok === false ? "" : checksSection(report)}
 ${configSection(report)}
 </main>`;

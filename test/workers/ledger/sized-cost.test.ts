@@ -8,6 +8,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config.ts";
+import { costSection } from "../../../src/http/status-page/overview.ts";
 import { sizeJob } from "../../../src/jobs/sizing.ts";
 import { ledgerFor } from "../../../src/ledger/job-ledger.ts";
 import { DAY_MS, dayOf } from "../../../src/ledger/retention.ts";
@@ -122,6 +123,12 @@ describe("the cost estimate of sized jobs", () => {
     const gibSeconds = 16 * 600 + 16 * 300 + 32 * 300 + 1 * 100;
     expect(cost.today).toBeCloseTo(coreSeconds * CPU + gibSeconds * GIB + 1200 * L4 + 600 * H100, 9);
     expect(cost.unpriced).toEqual([{ type: "RTX-PRO-6000", gpuSeconds: 100 }]);
+    // The page says what it left out.
+    const section = String(await costSection(cost));
+    expect(/<p data-unpriced-gpu="RTX-PRO-6000">[\s\S]*?<\/p>/.exec(section)?.[0]).toMatch(
+      /Leaves out 100.0 s\s+of RTX-PRO-6000 GPU time/,
+    );
+    expect(section).not.toContain('data-unpriced-gpu="L4"');
   });
 
   it("MODAL_PRICE_GPU_SECOND prices SANDBOX_GPU's type; other types keep Modal's list price", () => {
