@@ -34,12 +34,15 @@ export function addRunner(sql: SqlStorage, runner: NewRunner): void {
 }
 
 /** The values of the `sandbox_cpu, sandbox_memory_mib, sandbox_gpu, sandbox_gpu_count` columns, in that order. */
-export function sizeValues(size: SandboxSize): [number, number, string | null, number | null] {
+export function sizeValues(
+  size: SandboxSize | undefined,
+): [number | null, number | null, string | null, number | null] {
+  if (size === undefined) return [null, null, null, null];
   return [size.cpu, size.memoryMiB, size.gpu?.type ?? null, size.gpu?.count ?? null];
 }
 
 /** What its sandbox was requested with: what the day's aggregate prices once the runner is gone. */
-export function setRunnerSize(sql: SqlStorage, runnerName: string, size: SandboxSize): void {
+export function setRunnerSize(sql: SqlStorage, runnerName: string, size: SandboxSize | undefined): void {
   sql.exec(
     `UPDATE runners SET sandbox_cpu = ?, sandbox_memory_mib = ?, sandbox_gpu = ?, sandbox_gpu_count = ?
      WHERE runner_name = ?`,

@@ -153,8 +153,12 @@ export interface StartedInput {
   sandboxId: string | null;
   jitIssuedAt: number | null;
   sandboxCreatedAt: number;
-  /** The size the sandbox was requested with (an adopted one: the size its job's labels give now). */
-  size: SandboxSize;
+  /**
+   * The size the sandbox was requested with (an adopted one: the size its job's labels give now). Absent when a
+   * consumer of the version before sizes calls a ledger of this one (a deploy's overlap): the size stays NULL and
+   * is priced at the default.
+   */
+  size?: SandboxSize;
   now: number;
 }
 

@@ -142,6 +142,29 @@ describe("the cost estimate of sized jobs", () => {
 });
 
 describe("a ledger from before sizes were recorded", () => {
+  it("takes a started sandbox without a size (a consumer of the version before, during a deploy): priced at the default", async () => {
+    const { defaultSize, prices } = configured();
+    const login = owner();
+    const stub = ledgerFor(env.LEDGER, login);
+    const job = queuedJob(login);
+    const claim = await stub.claim(claimOf(job, T));
+    if (claim.outcome !== "dispatch") throw new Error(`expected a dispatch, got ${claim.outcome}`);
+    await stub.recordStarted({
+      jobId: job.id,
+      runnerName: claim.runnerName,
+      runnerId: 1,
+      sandboxId: `sb-${job.id}`,
+      jitIssuedAt: T,
+      sandboxCreatedAt: T,
+      now: T,
+    });
+    const now = T + 600_000;
+    const summary = await stub.summary(now);
+    expect(summary.inFlight.find((record) => record.jobId === job.id)?.size).toBeNull();
+    expect(summary.runners.find((runner) => runner.runnerName === claim.runnerName)?.size).toBeNull();
+    expect(costOf([summary], defaultSize, prices, dayOf(now)).today).toBeCloseTo(600 * DEFAULT_PER_SECOND, 9);
+  });
+
   it("migrates: its days and its runners keep their seconds, priced at the default size beside sized ones", async () => {
     const { sizing, defaultSize, prices } = configured();
     const login = owner();
