@@ -48,26 +48,31 @@ export function ledgerRecord(owner: string, jobId: number): Promise<JobRecord | 
   return ledgerFor(env.LEDGER, owner).getJob(jobId);
 }
 
-/** Polls the ledger until the job reaches one of `states`. */
-export async function waitForState(
+/** Polls the ledger until the job's record satisfies `done`. */
+export async function waitFor(
   repository: string,
   jobId: number,
-  states: readonly JobRecord["state"][],
+  done: (record: JobRecord) => boolean,
   timeoutMs = 20_000,
 ): Promise<JobRecord> {
   const owner = repository.split("/")[0] ?? "";
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const record = await ledgerRecord(owner, jobId);
-    if (record !== null && states.includes(record.state)) return record;
-    if (Date.now() > deadline) {
-      throw new Error(`job ${jobId} did not reach ${states.join("/")}: ${JSON.stringify(record)}`);
-    }
+    if (record !== null && done(record)) return record;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} did not get there: ${JSON.stringify(record)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
-/** Lets the queue settle: every message sent so far has been handled at least once. */
-export function settle(ms = 1500): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Polls the ledger until the job reaches one of `states`. */
+export function waitForState(
+  repository: string,
+  jobId: number,
+  states: readonly JobRecord["state"][],
+  timeoutMs = 20_000,
+): Promise<JobRecord> {
+  return waitFor(repository, jobId, (record) => states.includes(record.state), timeoutMs).catch((error) => {
+    throw new Error(`${String(error)} (waiting for ${states.join("/")})`);
+  });
 }
