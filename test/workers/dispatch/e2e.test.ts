@@ -4,7 +4,7 @@
  * share the project's emulator namespace and keep apart by repository and job id. The duplicates test hands its copies
  * to the Worker's queue handler itself (`createMessageBatch`), to read how each one was settled.
  */
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../../../src/index.ts";
@@ -19,6 +19,7 @@ import {
   waitForState,
 } from "../../support/dispatch.ts";
 import { queuedMessage } from "../../support/lifecycle.ts";
+import { runQueueBatch } from "../../support/queue-batch.ts";
 import { runnerIdInJitConfig } from "../../support/sandbox-backend.ts";
 import { uniqueJobId } from "../../support/webhook.ts";
 
@@ -35,14 +36,8 @@ async function sandboxesNamed(runnerName: string) {
 }
 
 /** One invocation of the Worker's queue consumer, as the Queue makes it, with these copies of a message; what it settled. */
-async function consume(bodies: unknown[], attempts = 1) {
-  const batch = createMessageBatch(
-    "actions-on-modal-jobs",
-    bodies.map((body) => ({ id: crypto.randomUUID(), timestamp: new Date(), attempts, body })),
-  );
-  const ctx = createExecutionContext();
-  await worker.queue(batch, env, ctx);
-  return getQueueResult(batch, ctx);
+function consume(bodies: unknown[], attempts = 1) {
+  return runQueueBatch(worker.queue, bodies, env, { attempts });
 }
 
 /** The invariant: one registered runner under the name, one sandbox, and the sandbox holds that runner's JIT config. */

@@ -4,7 +4,7 @@
  * way nothing is registered and the ledger holds the reason. The consumer runs on batches of its own, each test on
  * emulator namespaces of its own (the checks are read back from the GitHub emulator).
  */
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { createQueueConsumer } from "../../../src/dispatch/consumer.ts";
@@ -14,6 +14,7 @@ import { ledgerFor } from "../../../src/ledger/job-ledger.ts";
 import { type AppKeyPair, generateAppKeyPair } from "../../emulators/github/app-keys.ts";
 import { githubEmulator } from "../../emulators/github/control-client.ts";
 import { HEAD_SHA } from "../../emulators/github/runs.ts";
+import { runQueueBatch } from "../../support/queue-batch.ts";
 import { sandboxBackend } from "../../support/sandbox-backend.ts";
 import { withVars } from "../../support/vars.ts";
 import { workflowJob } from "../../support/webhook.ts";
@@ -51,13 +52,8 @@ async function appSetup(name: string, permissions: Record<string, "read" | "writ
   return { github, modal, message, workerEnv, repository };
 }
 
-async function consume(message: unknown, workerEnv: Env) {
-  const batch = createMessageBatch("actions-on-modal-jobs", [
-    { id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body: message },
-  ]);
-  const ctx = createExecutionContext();
-  await createQueueConsumer({ logSink: () => {} })(batch, workerEnv, ctx);
-  return getQueueResult(batch, ctx);
+function consume(message: unknown, workerEnv: Env) {
+  return runQueueBatch(createQueueConsumer({ logSink: () => {} }), [message], workerEnv);
 }
 
 async function expectNothingRegistered(setup: Awaited<ReturnType<typeof appSetup>>) {
