@@ -35,44 +35,25 @@ export async function deliverQueued(overrides: JobOverrides & { deliveryId?: str
   return { jobId, deliveryId: request.headers.get("x-github-delivery") ?? "", payload };
 }
 
-export async function deliverLifecycle(
-  action: "waiting" | "in_progress" | "completed",
-  overrides: JobOverrides,
-) {
-  const payload = workflowJob(action, overrides);
-  const response = await exports.default.fetch(await delivery(JSON.stringify(payload)));
-  if (response.status !== 202) throw new Error(`webhook answered ${response.status}`);
-}
-
 export function ledgerRecord(owner: string, jobId: number): Promise<JobRecord | null> {
   return ledgerFor(env.LEDGER, owner).getJob(jobId);
 }
 
-/** Polls the ledger until the job's record satisfies `done`. */
-export async function waitFor(
+/** Polls the ledger until the job reaches one of `states`. */
+export async function waitForState(
   repository: string,
   jobId: number,
-  done: (record: JobRecord) => boolean,
+  states: readonly JobRecord["state"][],
   timeoutMs = 20_000,
 ): Promise<JobRecord> {
   const owner = repository.split("/")[0] ?? "";
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const record = await ledgerRecord(owner, jobId);
-    if (record !== null && done(record)) return record;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} did not get there: ${JSON.stringify(record)}`);
+    if (record !== null && states.includes(record.state)) return record;
+    if (Date.now() > deadline) {
+      throw new Error(`job ${jobId} did not reach ${states.join("/")}: ${JSON.stringify(record)}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-/** Polls the ledger until the job reaches one of `states`. */
-export function waitForState(
-  repository: string,
-  jobId: number,
-  states: readonly JobRecord["state"][],
-  timeoutMs = 20_000,
-): Promise<JobRecord> {
-  return waitFor(repository, jobId, (record) => states.includes(record.state), timeoutMs).catch((error) => {
-    throw new Error(`${String(error)} (waiting for ${states.join("/")})`);
-  });
 }

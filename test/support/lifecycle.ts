@@ -4,7 +4,6 @@
  * reconciler run on demand. Everything talks to the project's emulator namespace (the one the ledger's own
  * reconciler uses); tests keep apart by owner.
  */
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { createQueueConsumer } from "../../src/dispatch/consumer.ts";
 import { type JobMessage, toJobMessage } from "../../src/jobs/message.ts";
@@ -12,26 +11,19 @@ import { WorkflowJobPayloadSchema } from "../../src/jobs/workflow-job.ts";
 import { ledgerFor } from "../../src/ledger/job-ledger.ts";
 import type { JobRecord, RunnerRecord } from "../../src/ledger/types.ts";
 import { github, sandboxes } from "./dispatch.ts";
+import { consumeBatch } from "./queue-batch.ts";
 import { workflowJob } from "./webhook.ts";
 
 export const MINUTE = 60_000;
 
-export async function runMessages(
+export function runMessages(
   bodies: unknown[],
   options: { now?: () => number; env?: Env; queue?: string; attempts?: number } = {},
 ) {
-  const batch = createMessageBatch(
-    options.queue ?? "actions-on-modal-jobs",
-    bodies.map((body) => ({
-      id: crypto.randomUUID(),
-      timestamp: new Date(),
-      attempts: options.attempts ?? 1,
-      body,
-    })),
-  );
-  const ctx = createExecutionContext();
-  await createQueueConsumer({ now: options.now ?? Date.now })(batch, options.env ?? env, ctx);
-  return getQueueResult(batch, ctx);
+  return consumeBatch(createQueueConsumer({ now: options.now ?? Date.now }), bodies, options.env ?? env, {
+    queue: options.queue,
+    attempts: options.attempts,
+  });
 }
 
 export function queuedMessage(
@@ -51,7 +43,7 @@ export function queuedMessage(
 
 export function lifecycleMessage(
   queued: JobMessage,
-  action: "in_progress" | "completed",
+  action: "waiting" | "in_progress" | "completed",
   details: { runnerName: string | null; runnerId?: number | null; conclusion?: string | null },
 ): JobMessage {
   const payload = WorkflowJobPayloadSchema.parse(
@@ -65,12 +57,10 @@ export function lifecycleMessage(
   payload.workflow_job.runner_id = details.runnerId ?? null;
   payload.workflow_job.conclusion = action === "completed" ? (details.conclusion ?? "success") : null;
   payload.workflow_job.run_id = queued.job.runId;
-  return toJobMessage(
-    payload,
-    action === "in_progress" ? "job.in_progress" : "job.completed",
-    crypto.randomUUID(),
-    Date.now(),
-  );
+  const kind = (
+    { waiting: "job.waiting", in_progress: "job.in_progress", completed: "job.completed" } as const
+  )[action];
+  return toJobMessage(payload, kind, crypto.randomUUID(), Date.now());
 }
 
 export function ledgerOf(repository: string) {

@@ -10,7 +10,7 @@ import { toJobMessage } from "../../../src/jobs/message.ts";
 import { WorkflowJobPayloadSchema } from "../../../src/jobs/workflow-job.ts";
 import { ledgerFor } from "../../../src/ledger/job-ledger.ts";
 import { githubEmulator } from "../../emulators/github/control-client.ts";
-import { runQueueBatch } from "../../support/queue-batch.ts";
+import { consumeBatch } from "../../support/queue-batch.ts";
 import { queuedFor } from "../../support/recorded-queue.ts";
 import { sandboxBackend } from "../../support/sandbox-backend.ts";
 import { withVars } from "../../support/vars.ts";
@@ -34,7 +34,7 @@ function run(
   workerEnv: Env,
   queue = "actions-on-modal-jobs",
 ) {
-  return runQueueBatch(consumer, [body], workerEnv, { queue });
+  return consumeBatch(consumer, [body], workerEnv, { queue });
 }
 
 /** A fetch that passes calls through until `predicate` matches, then never answers: the Worker "dies" there. */
@@ -48,10 +48,22 @@ function dyingFetch(predicate: (url: string) => boolean, forwardFirst: boolean):
 }
 
 describe("messages the consumer cannot use", () => {
-  it("acknowledges an unparseable message instead of retrying it forever", async () => {
-    const result = await run(createQueueConsumer(), { v: 99, hello: "world" }, env);
-    expect(result.explicitAcks).toHaveLength(1);
-    expect(result.retryMessages).toHaveLength(0);
+  it("acknowledges an unparseable message instead of retrying it forever, and does nothing with it", async () => {
+    const { github, modal, message, workerEnv } = setup("unparseable");
+    // Garbage, and a job in a message version this consumer does not know: neither can be read as a job.
+    const result = await consumeBatch(
+      createQueueConsumer(),
+      [
+        { v: 99, hello: "world" },
+        { ...message, v: 2 },
+      ],
+      workerEnv,
+    );
+    expect(result.explicitAcks).toHaveLength(2);
+    expect(result.retryMessages).toEqual([]);
+    expect(await ledgerFor(env.LEDGER, message.job.owner).getJob(message.job.id)).toBeNull();
+    expect(await github.requests()).toEqual([]);
+    expect(await modal.sandboxes()).toEqual([]);
   });
 
   it("keeps a job waiting in the ledger (acknowledged, no retry spent) while Modal credentials are missing", async () => {
@@ -89,8 +101,7 @@ describe("retry delays", () => {
     await github.fail({ route: JIT_ROUTE, status: 502 });
     const result = await run(createQueueConsumer({ random: () => 0 }), message, workerEnv);
     // Full jitter with random() = 0 is the floor of the backoff: one second.
-    expect(result.retryMessages).toHaveLength(1);
-    expect(result.delays).toEqual([1]);
+    expect(result.retryMessages).toEqual([{ msgId: expect.any(String), delaySeconds: 1 }]);
     const record = await ledgerFor(env.LEDGER, message.job.owner).getJob(message.job.id);
     expect(record).toMatchObject({ state: "dispatching", leaseUntil: 0 });
   });
@@ -152,7 +163,7 @@ describe("a Worker that dies between two steps", () => {
     const result = await run(createQueueConsumer(), message, workerEnv);
     // Back when the first attempt's lease runs out, not at once.
     expect(result.retryMessages).toHaveLength(1);
-    expect(result.delays[0]).toBeGreaterThan(100);
+    expect(result.retryMessages[0]?.delaySeconds).toBeGreaterThan(100);
   });
 });
 

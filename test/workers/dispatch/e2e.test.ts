@@ -9,17 +9,15 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../../../src/index.ts";
 import {
-  deliverLifecycle,
   deliverQueued,
   github,
   ledgerRecord,
   sandboxes,
   uniqueRepository,
-  waitFor,
   waitForState,
 } from "../../support/dispatch.ts";
-import { queuedMessage } from "../../support/lifecycle.ts";
-import { runQueueBatch } from "../../support/queue-batch.ts";
+import { lifecycleMessage, queuedMessage } from "../../support/lifecycle.ts";
+import { consumeBatch } from "../../support/queue-batch.ts";
 import { runnerIdInJitConfig } from "../../support/sandbox-backend.ts";
 import { uniqueJobId } from "../../support/webhook.ts";
 
@@ -37,7 +35,7 @@ async function sandboxesNamed(runnerName: string) {
 
 /** One invocation of the Worker's queue consumer, as the Queue makes it, with these copies of a message; what it settled. */
 function consume(bodies: unknown[], attempts = 1) {
-  return runQueueBatch(worker.queue, bodies, env, { attempts });
+  return consumeBatch(worker.queue, bodies, env, { attempts });
 }
 
 /** The invariant: one registered runner under the name, one sandbox, and the sandbox holds that runner's JIT config. */
@@ -140,15 +138,22 @@ describe("duplicates", () => {
 
   it("queued → waiting → queued (two deliveries, one job) makes one runner and one sandbox", async () => {
     const repository = uniqueRepository();
-    const { jobId } = await deliverQueued({ repository });
-    await deliverLifecycle("waiting", { repository, jobId });
-    await deliverQueued({ repository, jobId });
-    // Whichever copy came second was handled once the job had its runner: it asked for a re-check, nothing more.
-    const record = await waitFor(repository, jobId, (job) => job.recheck !== null);
-    expect(record).toMatchObject({ state: "started", attempts: 1 });
-    expect(record.recheck).toContain("a queued delivery arrived");
+    const queued = queuedMessage(repository);
+    // The three deliveries in GitHub's order, each handed to the Worker's consumer and each outcome read: once all
+    // three are acknowledged the queue holds nothing more of this job, so the counts below are final.
+    expect((await consume([queued])).explicitAcks).toHaveLength(1);
+    const waiting = await consume([lifecycleMessage(queued, "waiting", { runnerName: null })]);
+    expect(waiting.explicitAcks).toHaveLength(1);
+    // The second `queued` (after the wait) is a delivery of its own for the same job.
+    const again = await consume([{ ...queued, deliveryId: crypto.randomUUID() }]);
+    expect(again.retryMessages).toEqual([]);
+    expect(again.explicitAcks).toHaveLength(1);
+    expect(await ledgerRecord(queued.job.owner, queued.job.id)).toMatchObject({
+      state: "started",
+      attempts: 1,
+    });
     expect(await jitCalls(repository)).toHaveLength(1);
-    expect(await sandboxes().startCalls(`modal-${jobId}-1`)).toHaveLength(1);
+    expect(await sandboxes().startCalls(`modal-${queued.job.id}-1`)).toHaveLength(1);
   });
 });
 

@@ -14,7 +14,7 @@ import { ledgerFor } from "../../../src/ledger/job-ledger.ts";
 import { type AppKeyPair, generateAppKeyPair } from "../../emulators/github/app-keys.ts";
 import { githubEmulator } from "../../emulators/github/control-client.ts";
 import { HEAD_SHA } from "../../emulators/github/runs.ts";
-import { runQueueBatch } from "../../support/queue-batch.ts";
+import { consumeBatch } from "../../support/queue-batch.ts";
 import { sandboxBackend } from "../../support/sandbox-backend.ts";
 import { withVars } from "../../support/vars.ts";
 import { workflowJob } from "../../support/webhook.ts";
@@ -53,7 +53,7 @@ async function appSetup(name: string, permissions: Record<string, "read" | "writ
 }
 
 function consume(message: unknown, workerEnv: Env) {
-  return runQueueBatch(createQueueConsumer({ logSink: () => {} }), [message], workerEnv);
+  return consumeBatch(createQueueConsumer({ logSink: () => {} }), [message], workerEnv);
 }
 
 async function expectNothingRegistered(setup: Awaited<ReturnType<typeof appSetup>>) {
