@@ -1,6 +1,6 @@
 /**
- * The configuration: its types and `loadConfig`; the variables, their parsers and defaults are in src/config/
- * (one file per section). Each variable is parsed on its own so that every problem is reported at once, by name,
+ * The configuration: `loadConfig`, its problems and the secret values; each section's schema, with its variables,
+ * defaults and inferred types, is in src/config/ (one file per section). Each variable is parsed on its own so that every problem is reported at once, by name,
  * and never with its value. Empty strings count as unset: the dashboard and `.dev.vars` both produce them.
  *
  * Three sections fail independently: without a valid intake section the webhook answers 500; without a valid

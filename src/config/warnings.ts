@@ -57,6 +57,11 @@ export function configWarnings(env: Env, config: Config): string[] {
       "ALLOW_PUBLIC_REPOS is true: pull requests from forks of public repositories can run on your runners",
     );
   }
+  if (isSet(env, "MODAL_PRICE_GPU_SECOND") && !isSet(env, "SANDBOX_GPU")) {
+    warnings.push(
+      "MODAL_PRICE_GPU_SECOND is set but SANDBOX_GPU is not: it prices SANDBOX_GPU's type only, so it is ignored",
+    );
+  }
   if (!isSet(env, "STATUS_TOKEN") && !isSet(env, "ACCESS_AUD")) {
     warnings.push("neither STATUS_TOKEN nor Cloudflare Access is set: the status page and /api are off");
   }

@@ -72,6 +72,11 @@ describe("configWarnings", () => {
       { ALLOW_PUBLIC_REPOS: "true" },
       "ALLOW_PUBLIC_REPOS is true: pull requests from forks of public repositories can run on your runners",
     ],
+    [
+      "MODAL_PRICE_GPU_SECOND without SANDBOX_GPU",
+      { MODAL_PRICE_GPU_SECOND: "0.001" },
+      "MODAL_PRICE_GPU_SECOND is set but SANDBOX_GPU is not: it prices SANDBOX_GPU's type only, so it is ignored",
+    ],
   ])("warns about %s", (_label, vars, warning) => {
     const warnings = warningsOf(withVars(vars));
     expect(warnings).toContain(warning);
